@@ -1,0 +1,76 @@
+/* api.h: what gilcheck knows about the C API and the C library, looked up
+ * by name. The knowledge itself is data in rules/api.def (X-macro rows);
+ * this header only gives it types. */
+#ifndef GILCHECK_API_H
+#define GILCHECK_API_H
+#include <stdbool.h>
+
+/* What a call does to the GIL or to thread-state / interpreter values. */
+typedef enum api_effect {
+  FX_NONE = 0,
+  FX_RELEASE,            /* PyEval_SaveThread, PyEval_ReleaseThread: detach, GIL released */
+  FX_ACQUIRE,            /* PyEval_RestoreThread(ts), PyEval_AcquireThread(ts): attach ts */
+  FX_ENSURE,             /* PyGILState_Ensure, PyThreadState_Ensure: returns a handle */
+  FX_ENSURE_RELEASE,     /* PyGILState_Release(handle), PyThreadState_Release */
+  FX_TSTATE_NEW,         /* PyThreadState_New(interp) */
+  FX_TSTATE_CLEAR,       /* PyThreadState_Clear(ts) */
+  FX_TSTATE_DELETE,      /* PyThreadState_Delete(ts) */
+  FX_TSTATE_DELETE_CURRENT, /* PyThreadState_DeleteCurrent(): detaches and releases */
+  FX_TSTATE_SWAP,        /* PyThreadState_Swap(ts): attaches ts (NULL: detaches) */
+  FX_TSTATE_GET,         /* PyThreadState_Get(): the current thread state */
+  FX_INTERP_NEW,         /* PyInterpreterState_New() */
+  FX_INTERP_CLEAR,       /* PyInterpreterState_Clear(interp) */
+  FX_INTERP_DELETE,      /* PyInterpreterState_Delete(interp) */
+  FX_NEW_INTERPRETER,    /* Py_NewInterpreter(): new interpreter, its thread state current */
+  FX_END_INTERPRETER,    /* Py_EndInterpreter(ts): ts must be current; leaves none current */
+  FX_FINALIZE,           /* Py_FinalizeEx, Py_Finalize, Py_RunMain */
+  FX_INITIALIZE,         /* Py_Initialize*: returns with the main thread state attached */
+  FX_CS_BEGIN,           /* PyCriticalSection_Begin and macros */
+  FX_CS_END,             /* PyCriticalSection_End and macros */
+  FX_NORETURN,           /* Py_FatalError, abort, exit, longjmp ... */
+  FX_INTERP_GET,         /* PyInterpreterState_Get, PyThreadState_GetInterpreter: a live interpreter */
+} api_effect;
+
+typedef struct api_fact {
+  const char *name;
+  bool needs_gil;        /* calling it requires an attached thread state */
+  api_effect effect;
+  const char *since;     /* first CPython version, "" when older than 3.x markers */
+} api_fact;
+
+/* Object-internals macros (PyTuple_GET_ITEM ...) found by macro name,
+ * whether or not they expand to a call in the CPython being used. */
+typedef struct objmacro_fact {
+  const char *name;
+  bool needs_gil;        /* false for accessors the docs and idiom allow released */
+} objmacro_fact;
+
+/* A known blocking call: a missed chance to release the GIL. 'arg' >= 0 names
+ * an argument that must equal 'value' for the call to block (-1: always). */
+typedef struct blocking_fact {
+  const char *name;
+  int arg;
+  const char *value;     /* a macro or literal spelling, e.g. "WAIT_LOCK" or "1" */
+} blocking_fact;
+
+/* A function that starts a thread: argument 'fn_arg' is the start routine,
+ * which runs without the GIL. */
+typedef struct thread_creator_fact {
+  const char *name;
+  int fn_arg;
+} thread_creator_fact;
+
+const api_fact *api_lookup(const char *name);
+const objmacro_fact *objmacro_lookup(const char *name);
+const blocking_fact *blocking_lookup(const char *name);
+const thread_creator_fact *thread_creator_lookup(const char *name);
+bool api_is_noreturn_libc(const char *name);   /* abort, exit, longjmp, ... */
+
+/* Extra facts from a project's configuration (see config.c); they take
+ * precedence over the built-in tables. Not thread-safe: call before analysis. */
+void api_add_extra(const char *name, bool needs_gil, api_effect effect);
+void api_add_blocking(const char *name);
+/* A declared function that calls its argument 'fn_arg' back without the GIL. */
+void api_add_callback_without_gil(const char *name, int fn_arg);
+
+#endif
