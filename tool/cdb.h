@@ -14,4 +14,19 @@ char *cdb_find_for_file(const char *file);
 
 void cdb_free_jobs(gc_job *jobs, int njobs);
 
+/* -v: say which database entries were skipped (C++, not C sources). */
+void cdb_set_verbose(bool on);
+
+/* PATH made absolute against BASE (the current directory when NULL) and
+ * cleaned lexically ("." and ".." parts resolved, no symlinks followed).
+ * Returns a malloc'd string. */
+char *cdb_absolute_path(const char *path, const char *base);
+
+/* The flags for a file with no compilation database: the include
+ * directories of the python3 on PATH, as `python3-config --includes` gives
+ * them, or the newest /usr/include/python3.N holding Python.h. Sets *explain
+ * to a malloc'd sentence saying what was chosen (or why nothing was); returns
+ * 0, or -1 when no Python headers were found. */
+int cdb_fallback_args(char ***args, int *nargs, char **explain);
+
 #endif
