@@ -63,6 +63,9 @@ typedef struct thread_creator_fact {
 const api_fact *api_lookup(const char *name);
 const objmacro_fact *objmacro_lookup(const char *name);
 const blocking_fact *blocking_lookup(const char *name);
+/* The next alternative blocking condition for the same name (e.g.
+ * PyThread_acquire_lock with "WAIT_LOCK", then with "1"), or NULL. */
+const blocking_fact *blocking_lookup_next(const blocking_fact *f);
 const thread_creator_fact *thread_creator_lookup(const char *name);
 bool api_is_noreturn_libc(const char *name);   /* abort, exit, longjmp, ... */
 

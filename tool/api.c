@@ -1,0 +1,243 @@
+/* api.c: lookups over the C-API and C-library knowledge in rules/api.def.
+ *
+ * Each row kind gets a static array built from the X-macro rows and an
+ * open-addressing hash table (name -> row) built once, on first use, under
+ * pthread_once; after that, lookups only read and are safe from any thread.
+ * Facts from a project's configuration (api_add_*) are inserted into the same
+ * tables, replacing a built-in row of the same name; they must be added
+ * before analysis starts (not thread-safe). */
+#include "api.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Built-in rows                                                        */
+/* ------------------------------------------------------------------ */
+
+static const api_fact api_rows[] = {
+#define API(name, needs_gil, effect, since) { #name, (needs_gil) != 0, effect, since },
+#include "api.def"
+};
+
+static const objmacro_fact objmacro_rows[] = {
+#define OBJMACRO(name, needs_gil) { #name, (needs_gil) != 0 },
+#include "api.def"
+};
+
+/* Rows with the same name are alternatives and stay adjacent (see
+ * blocking_lookup_next). */
+static const blocking_fact blocking_rows[] = {
+#define BLOCKING(name, arg, value) { #name, arg, value },
+#include "api.def"
+};
+
+static const thread_creator_fact thread_creator_rows[] = {
+#define THREAD_CREATOR(name, fn_arg) { #name, fn_arg },
+#include "api.def"
+};
+
+static const char *const noreturn_rows[] = {
+#define NORETURN(name) #name,
+#include "api.def"
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* A string-keyed open-addressing hash table                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct slot {
+  const char *key;       /* NULL: empty */
+  const void *val;
+} slot;
+
+typedef struct table {
+  slot *slots;
+  size_t cap;            /* a power of two, or 0 */
+  size_t len;
+} table;
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n, size);
+  if (!p) {
+    fputs("gilcheck: out of memory\n", stderr);
+    abort();
+  }
+  return p;
+}
+
+static char *xstrdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = xcalloc(n, 1);
+  memcpy(p, s, n);
+  return p;
+}
+
+static uint64_t hash_str(const char *s) {          /* FNV-1a */
+  uint64_t h = 14695981039346656037u;
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211u;
+  }
+  return h;
+}
+
+static slot *table_find(const table *t, const char *key) {
+  if (t->cap == 0)
+    return NULL;
+  size_t mask = t->cap - 1;
+  for (size_t i = (size_t)hash_str(key) & mask;; i = (i + 1) & mask) {
+    slot *s = &t->slots[i];
+    if (!s->key || strcmp(s->key, key) == 0)
+      return s;
+  }
+}
+
+static void table_put(table *t, const char *key, const void *val, bool replace);
+
+static void table_grow(table *t) {
+  slot *old = t->slots;
+  size_t old_cap = t->cap;
+  t->cap = old_cap ? old_cap * 2 : 64;
+  t->slots = xcalloc(t->cap, sizeof(slot));
+  t->len = 0;
+  for (size_t i = 0; i < old_cap; i++)
+    if (old[i].key)
+      table_put(t, old[i].key, old[i].val, true);
+  free(old);
+}
+
+/* Insert key; an existing entry is kept unless 'replace'. The load factor
+ * stays at most 1/2, so probing always ends at an empty slot. */
+static void table_put(table *t, const char *key, const void *val, bool replace) {
+  if ((t->len + 1) * 2 > t->cap)
+    table_grow(t);
+  slot *s = table_find(t, key);
+  if (s->key) {
+    if (replace) {
+      s->key = key;
+      s->val = val;
+    }
+    return;
+  }
+  s->key = key;
+  s->val = val;
+  t->len++;
+}
+
+static const void *table_get(const table *t, const char *key) {
+  if (!key)
+    return NULL;
+  const slot *s = table_find(t, key);
+  return s && s->key ? s->val : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building the tables once                                             */
+/* ------------------------------------------------------------------ */
+
+static table api_table, objmacro_table, blocking_table, thread_creator_table,
+    noreturn_table;
+static pthread_once_t built_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void) {
+  /* Built-in rows: the first row of a name wins (only BLOCKING rows repeat
+   * a name, as alternatives reached through blocking_lookup_next). */
+  for (size_t i = 0; i < COUNT(api_rows); i++)
+    table_put(&api_table, api_rows[i].name, &api_rows[i], false);
+  for (size_t i = 0; i < COUNT(objmacro_rows); i++)
+    table_put(&objmacro_table, objmacro_rows[i].name, &objmacro_rows[i], false);
+  for (size_t i = 0; i < COUNT(blocking_rows); i++)
+    table_put(&blocking_table, blocking_rows[i].name, &blocking_rows[i], false);
+  for (size_t i = 0; i < COUNT(thread_creator_rows); i++)
+    table_put(&thread_creator_table, thread_creator_rows[i].name,
+              &thread_creator_rows[i], false);
+  for (size_t i = 0; i < COUNT(noreturn_rows); i++)
+    table_put(&noreturn_table, noreturn_rows[i], noreturn_rows[i], false);
+}
+
+static void ensure_built(void) {
+  pthread_once(&built_once, build_tables);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups                                                              */
+/* ------------------------------------------------------------------ */
+
+const api_fact *api_lookup(const char *name) {
+  ensure_built();
+  return table_get(&api_table, name);
+}
+
+const objmacro_fact *objmacro_lookup(const char *name) {
+  ensure_built();
+  return table_get(&objmacro_table, name);
+}
+
+const blocking_fact *blocking_lookup(const char *name) {
+  ensure_built();
+  return table_get(&blocking_table, name);
+}
+
+const blocking_fact *blocking_lookup_next(const blocking_fact *f) {
+  const blocking_fact *end = blocking_rows + COUNT(blocking_rows);
+  if (!f || f < blocking_rows || f >= end)
+    return NULL;                 /* a configured fact has no alternatives */
+  if (f + 1 < end && strcmp(f[1].name, f->name) == 0)
+    return f + 1;
+  return NULL;
+}
+
+const thread_creator_fact *thread_creator_lookup(const char *name) {
+  ensure_built();
+  return table_get(&thread_creator_table, name);
+}
+
+bool api_is_noreturn_libc(const char *name) {
+  ensure_built();
+  return table_get(&noreturn_table, name) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configured facts (take precedence; never freed)                      */
+/* ------------------------------------------------------------------ */
+
+void api_add_extra(const char *name, bool needs_gil, api_effect effect) {
+  if (!name)
+    return;
+  ensure_built();
+  api_fact *f = xcalloc(1, sizeof *f);
+  f->name = xstrdup(name);
+  f->needs_gil = needs_gil;
+  f->effect = effect;
+  f->since = "";
+  table_put(&api_table, f->name, f, true);
+}
+
+void api_add_blocking(const char *name) {
+  if (!name)
+    return;
+  ensure_built();
+  blocking_fact *f = xcalloc(1, sizeof *f);
+  f->name = xstrdup(name);
+  f->arg = -1;
+  f->value = "";
+  table_put(&blocking_table, f->name, f, true);
+}
+
+/* The callback runs without the GIL, just like a thread's start routine, so
+ * such a function is reported through thread_creator_lookup. */
+void api_add_callback_without_gil(const char *name, int fn_arg) {
+  if (!name)
+    return;
+  ensure_built();
+  thread_creator_fact *f = xcalloc(1, sizeof *f);
+  f->name = xstrdup(name);
+  f->fn_arg = fn_arg;
+  table_put(&thread_creator_table, f->name, f, true);
+}
