@@ -6,9 +6,11 @@
  * the source file, outputs (-o X, -c, -S, -E), dependency-file flags
  * (-M, -MD, -MF X, -MT X, ...), and flags that would turn warnings into
  * errors or that libclang's driver rejects for a parse-only run (-Werror,
- * -flto=auto) are dropped. The entry's directory becomes job->dir, and
- * `-working-directory DIR` is added so relative -I paths resolve as they did
- * in the build. */
+ * -flto=auto) are dropped. The entry's directory becomes job->dir; search
+ * paths (-I, -isystem, -include, ...) are made absolute against it, and
+ * `-working-directory DIR` is added for any other relative path, so that the
+ * command resolves files as it did in the build and every file name clang
+ * reports is absolute (or relative to our own directory). */
 #include "cdb.h"
 #include <clang-c/CXCompilationDatabase.h>
 #include <errno.h>
@@ -163,6 +165,30 @@ static bool is_the_source(const char *a, const char *file, const char *abs_file,
   return same;
 }
 
+/* A path argument relative to the entry's directory, made absolute (and
+ * resolved through symlinks when it exists): clang names files found through
+ * a relative -I relative to -working-directory, not to our own directory, so
+ * every path the engine reports must come from absolute search paths. */
+static char *absolute_arg(const char *path, const char *dir) {
+  if (!path[0] || path[0] == '/' || path[0] == '=' || !dir) return xstrdup(path);
+  char *joined = cdb_absolute_path(path, dir);
+  char real[PATH_MAX];
+  if (realpath(joined, real)) { free(joined); return xstrdup(real); }
+  return joined;
+}
+
+/* Flags whose value is a path, given joined (-Ifoo) or as the next argument. */
+static const char *const path_flags[] = {"-isystem", "-iquote", "-idirafter", "-include",
+                                         "-imacros", "-isysroot", "--sysroot=", "--sysroot",
+                                         "-I", "-F", NULL};
+
+/* Returns the flag of path_flags that 'a' starts with, or NULL. */
+static const char *path_flag(const char *a) {
+  for (int i = 0; path_flags[i]; i++)
+    if (strncmp(a, path_flags[i], strlen(path_flags[i])) == 0) return path_flags[i];
+  return NULL;
+}
+
 static void job_from_command(CXCompileCommand cmd, gc_job *job) {
   char *dir = take(clang_CompileCommand_getDirectory(cmd));
   char *file = take(clang_CompileCommand_getFilename(cmd));
@@ -180,6 +206,24 @@ static void job_from_command(CXCompileCommand cmd, gc_job *job) {
       continue;
     }
     if (!after_dashdash && drops_alone(a)) { free(a); continue; }
+    const char *pf = after_dashdash ? NULL : path_flag(a);
+    if (pf && dir[0]) {
+      size_t fl = strlen(pf);
+      if (a[fl]) {                       /* joined: -Iinclude, --sysroot=/x */
+        char *v = absolute_arg(a + fl, dir);
+        sv_push(&args, xasprintf("%s%s", pf, v));
+        free(v);
+        free(a);
+        continue;
+      }
+      if (i + 1 < nargs) {               /* separate: -I include */
+        sv_push(&args, a);
+        char *v = take(clang_CompileCommand_getArg(cmd, ++i));
+        sv_push(&args, absolute_arg(v, dir));
+        free(v);
+        continue;
+      }
+    }
     sv_push(&args, a);
   }
   if (dir[0]) {
