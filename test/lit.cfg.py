@@ -81,6 +81,7 @@ config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 
 # CPython headers.
 sys.path.insert(0, tools_dir)
+sys.dont_write_bytecode = True  # keep the source tree clean
 import pyheaders  # noqa: E402
 
 header_sets = pyheaders.all_sets()
