@@ -1,0 +1,160 @@
+/* ir.h: the tool's own picture of a function, lowered once from libclang's
+ * cursors (clang_lower.c) and read by the engine (flow.c) and the rules.
+ *
+ * A function is a control-flow graph of basic blocks. Each block holds the
+ * GIL-relevant events of its straight-line code in evaluation order — calls,
+ * object-internals macro uses, assignments to the few locals worth tracking,
+ * jumps that leave a macro-opened region — and ends in edges (each maybe
+ * guarded by a condition), a return, or a noreturn call. */
+#ifndef GILCHECK_IR_H
+#define GILCHECK_IR_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "api.h"
+#include "diag.h"
+
+#define IR_MAX_ARGS 4
+#define IR_MAX_VARS 32      /* tracked locals per function */
+#define IR_MAX_KEYS 32      /* repeated conditions correlated per function */
+
+typedef enum ev_kind {
+  EV_CALL,          /* a direct call; callee known by name */
+  EV_OBJMACRO,      /* an object-internals macro (PyTuple_GET_ITEM ...) */
+  EV_ASSIGN,        /* a store to a local: tracked value and/or killed conditions */
+  EV_ESCAPE,        /* a tracked local's value is stored where others can reach it */
+  EV_LEAVE_REGION,  /* a jump leaves a compound statement opened by a macro */
+  EV_FNREF,         /* a function's address is passed to a thread creator / callback API */
+} ev_kind;
+
+typedef enum res_kind {   /* where a call's result goes */
+  RES_OTHER = 0,          /* used in an expression, or unknown */
+  RES_DISCARD,            /* expression statement: thrown away */
+  RES_LOCAL,              /* assigned to a local (tracked in result_var when tracked) */
+  RES_NONLOCAL,           /* stored through a pointer, into a field, or a global */
+  RES_RETURN,             /* returned */
+} res_kind;
+
+typedef enum val_kind {   /* what an EV_ASSIGN stores */
+  VAL_UNKNOWN = 0,
+  VAL_ZERO,               /* NULL, 0 */
+  VAL_NONZERO,            /* a non-null constant, &x, a string */
+  VAL_COPY,               /* another tracked local's value */
+} val_kind;
+
+typedef struct ir_event {
+  uint8_t kind;           /* ev_kind */
+  uint8_t result_to;      /* res_kind, for EV_CALL */
+  uint8_t val;            /* val_kind, for EV_ASSIGN */
+  int8_t nargs;
+  int16_t var;            /* EV_ASSIGN / EV_ESCAPE: tracked var, or -1 */
+  int16_t src_var;        /* EV_ASSIGN VAL_COPY */
+  int16_t result_var;     /* EV_CALL: tracked var receiving the result, or -1 */
+  int16_t argvar[IR_MAX_ARGS];   /* tracked var passed as argument i, or -1 */
+  uint8_t argnull;        /* bit i: argument i is a null constant */
+  int region;             /* EV_LEAVE_REGION: index into fn->regions */
+  uint32_t kills;         /* conditions (key bits) made stale by this event */
+  gc_loc loc;             /* where the user wrote it (the macro use, not the header) */
+  const char *macro;      /* the user-written macro expanded here, or NULL */
+  const char *callee;     /* EV_CALL: the function called; EV_OBJMACRO: the macro;
+                             EV_FNREF: the function whose address is taken */
+  const char *callee_usr; /* EV_CALL/EV_FNREF: libclang USR, for linking across files */
+  const api_fact *api;    /* EV_CALL: built-in knowledge, or NULL */
+  bool python_api;        /* EV_CALL: declared in a CPython header */
+  bool noreturn;          /* EV_CALL: callee declared noreturn */
+  bool needs_gil;         /* EV_OBJMACRO */
+  const char *argtext[IR_MAX_ARGS]; /* spelling of short arguments (blocking checks) */
+  const char *creator;    /* EV_FNREF: the thread creator or callback API */
+  int callee_fn;          /* EV_CALL/EV_FNREF: program-wide function index, -1 unknown (set at link) */
+} ir_event;
+
+typedef enum cond_kind {
+  COND_OPAQUE = 0,        /* nothing known: both branches feasible */
+  COND_VAR,               /* truth of a tracked local (x, !x, x != NULL, x == 0 ...) */
+  COND_KEY,               /* a side-effect-free condition written more than once */
+} cond_kind;
+
+typedef struct ir_cond {
+  uint8_t kind;
+  int8_t key;             /* COND_KEY: bit index */
+  int16_t var;            /* COND_VAR */
+  gc_loc loc;
+  const char *text;       /* as written, for notes; may be NULL */
+} ir_cond;
+
+typedef struct ir_edge {
+  int to;
+  int16_t cond;           /* index into fn->conds, or -1: unconditional */
+  bool sense;             /* the edge is taken when cond is this */
+} ir_edge;
+
+typedef enum term_kind {
+  TERM_EDGES = 0,         /* continue along the edges */
+  TERM_RETURN,            /* leave the function */
+  TERM_NORETURN,          /* the path ends in a noreturn call */
+} term_kind;
+
+typedef struct ir_block {
+  ir_event *ev;
+  int nev, cap_ev;
+  ir_edge *succ;
+  int nsucc, cap_succ;
+  uint8_t term;
+  gc_loc term_loc;        /* TERM_RETURN: the return, or the function's closing brace */
+  int16_t ret_var;        /* TERM_RETURN: tracked var returned, or -1 */
+} ir_block;
+
+typedef struct ir_region {  /* a compound statement opened by a macro */
+  gc_loc loc;
+  const char *macro;
+  bool critical_section;
+} ir_region;
+
+typedef enum entry_kind {
+  ENTRY_UNKNOWN = 0,      /* inferred from the body and from callers */
+  ENTRY_HELD,             /* reached from Python: method tables, slots, PyInit_* */
+  ENTRY_RELEASED,         /* a thread start routine, a callback run without the GIL */
+} entry_kind;
+
+enum annot_bits {          /* from gilcheck.h's annotate("gilcheck:...") */
+  ANNOT_REQUIRES_GIL = 1,
+  ANNOT_NO_GIL = 2,
+  ANNOT_RELEASES_GIL = 4,
+  ANNOT_ACQUIRES_GIL = 8,
+};
+
+typedef struct ir_func {
+  const char *name;
+  const char *usr;
+  gc_loc loc;             /* the function's name in its definition */
+  bool is_static;
+  uint8_t annot;          /* annot_bits */
+  ir_block *blocks;
+  int nblocks;
+  int entry;              /* entry block */
+  const char **var_names; /* tracked locals */
+  int nvars;
+  ir_cond *conds;
+  int nconds;
+  ir_region *regions;
+  int nregions;
+  const char *abandoned;  /* why the engine gives up on this function, or NULL */
+} ir_func;
+
+/* Why a function's entry state is known: a method table, a thread creator. */
+typedef struct ir_entry_hint {
+  const char *usr;
+  const char *name;
+  uint8_t kind;           /* entry_kind */
+  gc_loc loc;             /* where the table or the call is */
+  const char *why;        /* "in the method table 'spam_methods'", "started by 'pthread_create'" */
+} ir_entry_hint;
+
+typedef struct ir_tu {
+  const char *path;
+  ir_func **funcs;
+  int nfuncs;
+  ir_entry_hint *hints;
+  int nhints;
+} ir_tu;
+
+#endif

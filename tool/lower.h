@@ -1,0 +1,18 @@
+/* lower.h: the front end's entry point — parse one translation unit with
+ * libclang and lower its functions into the IR (clang_lower.c). */
+#ifndef GILCHECK_LOWER_H
+#define GILCHECK_LOWER_H
+#include "arena.h"
+#include "diag.h"
+#include "ir.h"
+#include "program.h"
+
+/* Parses JOB and fills OUT (allocated in A). Clang errors become findings
+ * "clang-diagnostic-error" in ERRORS. Returns 0, or 2 when the unit could not
+ * be analysed (it does not parse, or libclang failed on it). */
+int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors);
+
+/* libclang's version, e.g. "Debian clang version 19.1.7". */
+const char *front_clang_version(void);
+
+#endif

@@ -1,0 +1,169 @@
+/* program.c: the whole program — translation units as they are lowered
+ * (from any number of threads), linked by USR so calls reach the function
+ * defined in another file, then summarised and reported. */
+#include "program.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arena.h"
+#include "flow.h"
+#include "ir.h"
+#include "lower.h"
+#include "summary.h"
+
+typedef struct tu_slot {
+  arena A;
+  ir_tu tu;
+} tu_slot;
+
+struct gc_program {
+  gc_program_opts opts;
+  pthread_mutex_t mu;
+  tu_slot **tus;
+  int ntus, cap;
+  flow_program fp;
+  bool linked;
+};
+
+gc_program *program_new(const gc_program_opts *opts) {
+  gc_program *p = calloc(1, sizeof *p);
+  if (!p) abort();
+  p->opts = *opts;
+  pthread_mutex_init(&p->mu, NULL);
+  return p;
+}
+
+int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
+  tu_slot *s = calloc(1, sizeof *s);
+  if (!s) abort();
+  int rc = front_lower_job(job, &s->A, &s->tu, errors);
+  if (rc != 0) {
+    arena_free(&s->A);
+    free(s);
+    return rc;
+  }
+  pthread_mutex_lock(&p->mu);
+  if (p->ntus == p->cap) {
+    p->cap = p->cap ? p->cap * 2 : 16;
+    p->tus = realloc(p->tus, sizeof(tu_slot *) * (size_t)p->cap);
+    if (!p->tus) abort();
+  }
+  p->tus[p->ntus++] = s;
+  p->linked = false;
+  pthread_mutex_unlock(&p->mu);
+  return 0;
+}
+
+/* A small string -> int map for USRs. */
+typedef struct usr_map { const char **k; int *v; size_t cap; } usr_map;
+
+static uint64_t hstr(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ULL; }
+  return h;
+}
+
+static int usr_get(usr_map *m, const char *k) {
+  if (!m->cap || !k) return -1;
+  for (size_t i = hstr(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    if (!m->k[i]) return -1;
+    if (!strcmp(m->k[i], k)) return m->v[i];
+  }
+}
+
+static void usr_put(usr_map *m, const char *k, int v) {
+  for (size_t i = hstr(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    if (!m->k[i]) { m->k[i] = k; m->v[i] = v; return; }
+    if (!strcmp(m->k[i], k)) return;   /* first definition wins */
+  }
+}
+
+static int cmp_tu(const void *a, const void *b) {
+  const tu_slot *x = *(tu_slot *const *)a, *y = *(tu_slot *const *)b;
+  return strcmp(x->tu.path ? x->tu.path : "", y->tu.path ? y->tu.path : "");
+}
+
+static void link_program(gc_program *p) {
+  if (p->linked) return;
+  flow_program *fp = &p->fp;
+  free(fp->funcs); free(fp->sums); free(fp->entry); free(fp->entry_hint);
+  memset(fp, 0, sizeof *fp);
+  memcpy(fp->rules, p->opts.rules, sizeof fp->rules);
+  fp->verbose = p->opts.verbose;
+  /* the same order whatever the order the threads finished in */
+  qsort(p->tus, (size_t)p->ntus, sizeof(tu_slot *), cmp_tu);
+  int total = 0;
+  for (int t = 0; t < p->ntus; t++) total += p->tus[t]->tu.nfuncs;
+  usr_map m = {0};
+  m.cap = 16;
+  while (m.cap < (size_t)total * 2 + 16) m.cap *= 2;
+  m.k = calloc(m.cap, sizeof(char *));
+  m.v = calloc(m.cap, sizeof(int));
+  fp->funcs = calloc((size_t)total + 1, sizeof(ir_func *));
+  if (!m.k || !m.v || !fp->funcs) abort();
+  int n = 0;
+  for (int t = 0; t < p->ntus; t++)
+    for (int i = 0; i < p->tus[t]->tu.nfuncs; i++) {
+      ir_func *f = p->tus[t]->tu.funcs[i];
+      if (usr_get(&m, f->usr) >= 0) continue;   /* a header function seen again */
+      usr_put(&m, f->usr, n);
+      fp->funcs[n++] = f;
+    }
+  fp->nfuncs = n;
+  fp->sums = calloc((size_t)n + 1, sizeof(summary));
+  fp->entry = calloc((size_t)n + 1, 1);
+  fp->entry_hint = calloc((size_t)n + 1, sizeof(ir_entry_hint *));
+  if (!fp->sums || !fp->entry || !fp->entry_hint) abort();
+  for (int i = 0; i < n; i++) fp->sums[i].wit_fn = -1;
+  for (int t = 0; t < p->ntus; t++) {
+    ir_tu *tu = &p->tus[t]->tu;
+    for (int h = 0; h < tu->nhints; h++) {
+      int f = usr_get(&m, tu->hints[h].usr);
+      if (f < 0) continue;
+      /* a function reached from Python and started as a thread is unknown */
+      if (fp->entry[f] && fp->entry[f] != tu->hints[h].kind) { fp->entry[f] = 0xff; continue; }
+      if (fp->entry[f] == 0xff) continue;
+      fp->entry[f] = tu->hints[h].kind;
+      if (!fp->entry_hint[f]) fp->entry_hint[f] = &tu->hints[h];
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (fp->entry[i] == 0xff) { fp->entry[i] = ENTRY_UNKNOWN; fp->entry_hint[i] = NULL; }
+  /* calls and function references to their definitions */
+  for (int i = 0; i < n; i++) {
+    ir_func *f = fp->funcs[i];
+    for (int b = 0; b < f->nblocks; b++)
+      for (int e = 0; e < f->blocks[b].nev; e++) {
+        ir_event *ev = &f->blocks[b].ev[e];
+        if ((ev->kind == EV_CALL || ev->kind == EV_FNREF) && ev->callee_usr && !ev->api)
+          ev->callee_fn = usr_get(&m, ev->callee_usr);
+      }
+  }
+  free(m.k);
+  free(m.v);
+  p->linked = true;
+}
+
+void program_analyze(gc_program *p, gc_findings *out) {
+  link_program(p);
+  summarize_program(&p->fp);
+  for (int i = 0; i < p->fp.nfuncs; i++) flow_report(&p->fp, i, out);
+  diag_sort_unique(out);
+}
+
+void program_dump(gc_program *p, FILE *out) {
+  link_program(p);
+  summarize_program(&p->fp);
+  for (int i = 0; i < p->fp.nfuncs; i++) flow_dump(&p->fp, i, out);
+}
+
+void program_free(gc_program *p) {
+  if (!p) return;
+  for (int t = 0; t < p->ntus; t++) { arena_free(&p->tus[t]->A); free(p->tus[t]); }
+  free(p->tus);
+  free(p->fp.funcs); free(p->fp.sums); free(p->fp.entry); free(p->fp.entry_hint);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
+const char *program_clang_version(void) { return front_clang_version(); }

@@ -1,0 +1,58 @@
+/* summary.c: whole-program summaries to a fixed point. Every function
+ * starts with the empty summary (needs nothing, does nothing); a worklist
+ * recomputes a function whenever a callee's summary changed, so recursion
+ * settles too. Summaries only grow along a finite chain (pre: none -> held |
+ * released -> conflict; effect: none -> releases | acquires -> unknown),
+ * and a hard bound on rounds keeps a pathological program finite. */
+#include <stdlib.h>
+#include <string.h>
+#include "flow.h"
+#include "summary.h"
+
+void summarize_program(flow_program *p) {
+  int n = p->nfuncs;
+  if (n == 0) return;
+  /* callers of each function, to re-queue them */
+  int *ncallers = calloc((size_t)n, sizeof(int));
+  int **callers = calloc((size_t)n, sizeof(int *));
+  if (!ncallers || !callers) abort();
+  for (int f = 0; f < n; f++) {
+    ir_func *fn = p->funcs[f];
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++) {
+        int g = fn->blocks[b].ev[i].callee_fn;
+        if (fn->blocks[b].ev[i].kind != EV_CALL || g < 0) continue;
+        int k;
+        for (k = 0; k < ncallers[g]; k++) if (callers[g][k] == f) break;
+        if (k < ncallers[g]) continue;
+        callers[g] = realloc(callers[g], sizeof(int) * (size_t)(ncallers[g] + 1));
+        if (!callers[g]) abort();
+        callers[g][ncallers[g]++] = f;
+      }
+  }
+  int *queue = malloc(sizeof(int) * (size_t)n);
+  char *queued = calloc((size_t)n, 1);
+  int *count = calloc((size_t)n, sizeof(int));
+  if (!queue || !queued || !count) abort();
+  int head = 0, len = 0;
+  /* callees first: functions are added in file order, so seed in reverse */
+  for (int f = n - 1; f >= 0; f--) { queue[(head + len++) % n] = f; queued[f] = 1; }
+  while (len > 0) {
+    int f = queue[head];
+    head = (head + 1) % n;
+    len--;
+    queued[f] = 0;
+    if (++count[f] > 50) continue;   /* cannot happen on a monotone chain; a guard */
+    if (!flow_summarize(p, f)) continue;
+    for (int k = 0; k < ncallers[f]; k++) {
+      int g = callers[f][k];
+      if (!queued[g]) { queued[g] = 1; queue[(head + len++) % n] = g; }
+    }
+  }
+  for (int f = 0; f < n; f++) free(callers[f]);
+  free(callers);
+  free(ncallers);
+  free(queue);
+  free(queued);
+  free(count);
+}
