@@ -30,7 +30,7 @@ config.name = "gilcheck"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".c", ".test"]
 config.excludes = ["Inputs", "inputs", "tools", "CMakeLists.txt", "README.md",
-                   "lit.cfg.py", "lit.site.cfg.py", "lit.site.cfg.py.in"]
+                   "lit.cfg.py", "lit.site.cfg.py", "lit.site.cfg.py.in", "run-lit.in"]
 config.test_source_root = os.path.dirname(os.path.abspath(__file__))
 repo_root = os.path.dirname(config.test_source_root)
 tools_dir = os.path.join(config.test_source_root, "tools")
