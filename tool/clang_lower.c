@@ -1492,7 +1492,8 @@ static enum CXChildVisitResult visit_macros(CXCursor c, CXCursor parent, CXClien
   return CXChildVisit_Continue;
 }
 
-static int lower_translation_unit(CXTranslationUnit cxtu, const char *workdir, arena *A, ir_tu *out) {
+int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
+  CXTranslationUnit cxtu = cxtu_;
   lower L;
   memset(&L, 0, sizeof L);
   L.A = A;
@@ -1542,6 +1543,15 @@ int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors
     clang_disposeIndex(idx);
     return 2;
   }
+  int rc = front_collect_errors(tu, job, A, errors);
+  if (rc == 0) front_lower_cxtu(tu, job->dir, A, out);
+  clang_disposeTranslationUnit(tu);
+  clang_disposeIndex(idx);
+  return rc;
+}
+
+int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *errors) {
+  CXTranslationUnit tu = cxtu;
   int rc = 0;
   unsigned nd = clang_getNumDiagnostics(tu);
   for (unsigned i = 0; i < nd; i++) {
@@ -1567,9 +1577,6 @@ int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors
     }
     clang_disposeDiagnostic(d);
   }
-  if (rc == 0) lower_translation_unit(tu, job->dir, A, out);
-  clang_disposeTranslationUnit(tu);
-  clang_disposeIndex(idx);
   return rc;
 }
 

@@ -12,6 +12,11 @@
  * be analysed (it does not parse, or libclang failed on it). */
 int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors);
 
+/* For a caller that keeps its own CXTranslationUnit (the language server):
+ * lower an already parsed unit, and turn its errors into findings. */
+int front_lower_cxtu(void *cxtu, const char *workdir, arena *A, ir_tu *out);
+int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *errors);
+
 /* libclang's version, e.g. "Debian clang version 19.1.7". */
 const char *front_clang_version(void);
 

@@ -54,6 +54,24 @@ int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
   return 0;
 }
 
+int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu) {
+  tu_slot *s = calloc(1, sizeof *s);
+  if (!s) abort();
+  s->A = *A;
+  s->tu = *tu;
+  memset(A, 0, sizeof *A);
+  pthread_mutex_lock(&p->mu);
+  if (p->ntus == p->cap) {
+    p->cap = p->cap ? p->cap * 2 : 16;
+    p->tus = realloc(p->tus, sizeof(tu_slot *) * (size_t)p->cap);
+    if (!p->tus) abort();
+  }
+  p->tus[p->ntus++] = s;
+  p->linked = false;
+  pthread_mutex_unlock(&p->mu);
+  return 0;
+}
+
 /* A small string -> int map for USRs. */
 typedef struct usr_map { const char **k; int *v; size_t cap; } usr_map;
 

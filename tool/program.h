@@ -34,6 +34,12 @@ gc_program *program_new(const gc_program_opts *opts);
  * lowered, 2 when it could not be analysed. */
 int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors);
 
+/* Adds a unit lowered elsewhere (front_lower_cxtu); takes over the arena
+ * holding it (A is left empty). */
+struct arena;
+struct ir_tu;
+int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu);
+
 /* Whole-program summaries to a fixed point, then the findings of every
  * function added so far, sorted and without duplicates. */
 void program_analyze(gc_program *p, gc_findings *out);
