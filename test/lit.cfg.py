@@ -17,7 +17,8 @@
 #   %sarif-multitool   the SARIF Multitool that scripts/setup installs
 #   %python            the Python running lit
 # Features: pythonX.Y per header set found, python-headers if any,
-#   sarif-multitool, nvim, libclang-N, sanitize.
+#   sarif-multitool, nvim, libclang-N, sanitize, gilcheck-binary (for the
+#   few harness tests that need it; other tests just fail without it).
 import glob
 import os
 import re
@@ -69,7 +70,9 @@ filecheck = setting("filecheck", lambda: newest_llvm_file("bin/FileCheck") or "F
 not_tool = setting("not", lambda: newest_llvm_file("bin/not") or "not")
 llvm_version = setting("llvm_version", lambda: "")
 
-if not os.path.exists(gilcheck):
+if os.path.exists(gilcheck):
+    config.available_features.add("gilcheck-binary")
+else:
     lit_config.note("gilcheck binary '%s' does not exist yet: only tests that do not use it can pass" % gilcheck)
 
 # Pass on what the helpers need; lit starts tests from a near-empty environment.

@@ -1,0 +1,7 @@
+void f(void) {
+    /* BUG: one [api-without-gil] */
+    call();
+    /* BUG: two
+     * lines [unbalanced-release] */
+    return;
+}
