@@ -1,18 +1,32 @@
 /* tstate-lifecycle: thread states created, cleared, made current and
  * deleted in the wrong order. Notes give the value's history. */
+#include <string.h>
 #include "flow.h"
+
+/* What an event did to the value named 'var', in a few words. */
+static const char *verb(flow_ctx *c, const ir_event *e, const char *var) {
+  api_effect fx = e->api ? e->api->effect : FX_NONE;
+  const ir_func *fn = flow_func(c);
+  bool is_arg0 = e->nargs > 0 && e->argvar[0] >= 0 && var && !strcmp(fn->var_names[e->argvar[0]], var);
+  switch (fx) {
+  case FX_TSTATE_NEW: case FX_INTERP_NEW: case FX_NEW_INTERPRETER:
+    return is_arg0 ? "used" : "created";
+  case FX_TSTATE_CLEAR: case FX_INTERP_CLEAR: return "cleared";
+  case FX_TSTATE_DELETE: case FX_TSTATE_DELETE_CURRENT: case FX_INTERP_DELETE: return "deleted";
+  case FX_END_INTERPRETER: return "ended";
+  case FX_ACQUIRE: return "made current";
+  case FX_TSTATE_SWAP: return is_arg0 ? "made current" : "swapped out";
+  case FX_TSTATE_GET: return "obtained as the current thread state";
+  case FX_RELEASE: return is_arg0 || e->result_var < 0 ? "detached" : "saved";
+  default: return "used";
+  }
+}
 
 static void history(flow_ctx *c, gc_finding *f, const char *var, const int *h, int n) {
   for (int i = 0; i < n; i++) {
     const ir_event *e = flow_event(c, h[i]);
     if (!e) continue;
-    flow_note_event(c, f, h[i], "'%s' %s by '%s' here", var ? var : "it",
-                    e->api && e->api->effect == FX_TSTATE_NEW ? "created" :
-                    e->api && e->api->effect == FX_TSTATE_CLEAR ? "cleared" :
-                    e->api && (e->api->effect == FX_TSTATE_DELETE || e->api->effect == FX_TSTATE_DELETE_CURRENT) ? "deleted" :
-                    e->api && (e->api->effect == FX_ACQUIRE || e->api->effect == FX_TSTATE_SWAP) ? "made current" :
-                    e->api && e->api->effect == FX_NEW_INTERPRETER ? "created" :
-                    e->api && e->api->effect == FX_RELEASE ? "detached" : "used",
+    flow_note_event(c, f, h[i], "'%s' %s by '%s' here", var ? var : "it", verb(c, e, var),
                     e->macro ? e->macro : e->callee);
   }
 }

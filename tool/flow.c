@@ -401,7 +401,8 @@ static void lifecycle(flow_ctx *c, sstate *s, bool interp, enum lifecycle_proble
 static bool is_tstate(uint8_t t) { return t >= T_SAVED && t <= T_DELETED; }
 
 /* Any call that takes a deleted thread state or interpreter uses it after delete. */
-static void check_use_after_delete(flow_ctx *c, sstate *s, const ir_event *e, api_effect fx) {
+static bool check_use_after_delete(flow_ctx *c, sstate *s, const ir_event *e, api_effect fx) {
+  bool found = false;
   for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++) {
     int v = e->argvar[i];
     if (v < 0) continue;
@@ -409,11 +410,14 @@ static void check_use_after_delete(flow_ctx *c, sstate *s, const ir_event *e, ap
     if (t == T_DELETED && fx != FX_TSTATE_DELETE) {
       lifecycle(c, s, false, LC_USE_AFTER_DELETE, e, v);
       s->k.v[v].ts = T_NONE;
+      found = true;
     } else if (t == I_DELETED && fx != FX_INTERP_DELETE) {
       lifecycle(c, s, true, LC_USE_AFTER_DELETE, e, v);
       s->k.v[v].ts = T_NONE;
+      found = true;
     }
   }
+  return found;
 }
 
 static void escape_args(sstate *s, const ir_event *e) {
@@ -439,7 +443,7 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
   api_effect fx = api ? api->effect : FX_NONE;
   int fnid = e->callee_fn;
   k->kknown &= ~e->kills;
-  check_use_after_delete(c, s, e, fx);
+  bool misused = check_use_after_delete(c, s, e, fx);
   if (e->result_var >= 0) { k->v[e->result_var] = (vkey){0, 0, 0, 0}; hist_reset(&s->a, e->result_var, ev); }
 
   if (fx == FX_NONE && fnid >= 0) {
@@ -709,6 +713,7 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
     break;
   }
   k->kknown &= ~e->kills;
+  if (misused && e->result_var >= 0) k->v[e->result_var].own = 0;   /* one finding, not a leak too */
   if (e->noreturn) return 0;
   out[0] = *s;
   return 1;
@@ -725,7 +730,8 @@ static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
     for (int i = 0; i < k->nens; i++)
       rule_gilstate_unbalanced(c, GS_NOT_RELEASED, b->term_loc,
                                k->ens_var[i] >= 0 ? var_name(c, k->ens_var[i]) : NULL, s->a.ens_ev[i]);
-    if (k->gil == G_RELEASED) {
+    bool came_released = k->entry_req == REQ_RELEASED || c->p->entry[c->fi] == ENTRY_RELEASED;
+    if (k->gil == G_RELEASED && !came_released) {
       if (k->rel_kind == REL_LOCAL || k->rel_kind == REL_LOST)
         rule_unbalanced_release_exit(c, b->term_loc, true, entry_held);
       else if (entry_held && (k->rel_kind == REL_STORED || k->rel_kind == REL_CALL))
@@ -793,9 +799,13 @@ static void apply_event(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstat
     if (c->report) {
       c->sk = k; c->sa = &s->a;
       if (r->critical_section) rule_critical_section_leave(c, e, r);
-      if (k->gil == G_RELEASED && k->rel_region == e->region &&
-          (k->rel_kind == REL_LOCAL || k->rel_kind == REL_LOST || k->rel_kind == REL_STORED))
-        rule_unbalanced_release_leave(c, e);
+    }
+    if (k->gil == G_RELEASED && k->rel_region == e->region &&
+        (k->rel_kind == REL_LOCAL || k->rel_kind == REL_LOST || k->rel_kind == REL_STORED)) {
+      if (c->report) rule_unbalanced_release_leave(c, e);
+      /* the thread state saved by the block is out of reach now: what follows
+       * on this path is a consequence, not a new finding */
+      k->gil = G_TOP;
     }
     break;
   }
