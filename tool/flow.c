@@ -800,6 +800,17 @@ static void apply_event(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstat
       c->sk = k; c->sa = &s->a;
       if (r->critical_section) rule_critical_section_leave(c, e, r);
     }
+    if (r->critical_section) {
+      /* the free-threaded expansion begins it inside the block: leaving the
+       * block is the one finding, not an open section at exit as well */
+      for (int i = k->ncs - 1; i >= 0; i--) {
+        const ir_event *b = ev_at(c, s->a.cs_ev[i], NULL);
+        if (b && b->region == e->region) {
+          for (int j = i; j + 1 < k->ncs; j++) s->a.cs_ev[j] = s->a.cs_ev[j + 1];
+          k->ncs--;
+        }
+      }
+    }
     if (k->gil == G_RELEASED && k->rel_region == e->region &&
         (k->rel_kind == REL_LOCAL || k->rel_kind == REL_LOST || k->rel_kind == REL_STORED)) {
       if (c->report) rule_unbalanced_release_leave(c, e);
