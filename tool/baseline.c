@@ -1,0 +1,286 @@
+/* baseline.c: --write-baseline and --baseline.
+ *
+ * The file (JSON):
+ *   {"version": 1,
+ *    "findings": [{"rule": "api-without-gil", "file": "src/mod.c",
+ *                  "function": "spam_get", "snippet": "PyErr_SetString(...);",
+ *                  "count": 1}, ...]}
+ * "file" is shown the way the findings are (relative to the current
+ * directory when below it), "function" is "" when the finding has none,
+ * "snippet" is the finding's source line with whitespace runs collapsed,
+ * "count" how many findings share that key. Entries are sorted, so a
+ * rewritten baseline diffs well. */
+#define _GNU_SOURCE
+#include "baseline.h"
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "output.h"
+
+typedef struct bl_entry {
+  uint64_t h;
+  char *rule, *file, *function, *snippet;
+  int count;            /* what is left to absorb */
+} bl_entry;
+
+struct gc_baseline {
+  bl_entry *v;
+  int n;
+};
+
+static char *xstrdup(const char *s) {
+  char *p = strdup(s ? s : "");
+  if (!p) abort();
+  return p;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *p = NULL;
+  if (vasprintf(&p, fmt, ap) < 0) abort();
+  va_end(ap);
+  return p;
+}
+
+char *baseline_normalise(const char *snippet) {
+  if (!snippet) return xstrdup("");
+  char *out = malloc(strlen(snippet) + 1);
+  if (!out) abort();
+  size_t w = 0;
+  bool space = false;
+  for (const char *p = snippet; *p; p++) {
+    if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\v' || *p == '\f') {
+      space = w > 0;
+      continue;
+    }
+    if (space) out[w++] = ' ';
+    space = false;
+    out[w++] = *p;
+  }
+  out[w] = 0;
+  return out;
+}
+
+static uint64_t fnv(uint64_t h, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    h ^= *p;
+    h *= 1099511628211ULL;
+  }
+  h ^= 0xff;                 /* field separator: no valid UTF-8 byte */
+  h *= 1099511628211ULL;
+  return h;
+}
+
+static uint64_t key_hash(const char *rule, const char *file, const char *function, const char *snippet) {
+  uint64_t h = 14695981039346656037ULL;
+  h = fnv(h, rule);
+  h = fnv(h, file);
+  h = fnv(h, function ? function : "");
+  return fnv(h, snippet);
+}
+
+/* The key parts of a finding, malloc'd. */
+static void finding_key(const gc_finding *f, char **file, char **snippet) {
+  *file = path_display(f->loc.file ? f->loc.file : "");
+  *snippet = baseline_normalise(f->snippet);
+}
+
+uint64_t baseline_key_hash(const gc_finding *f) {
+  char *file, *snippet;
+  finding_key(f, &file, &snippet);
+  uint64_t h = key_hash(f->rule, file, f->function, snippet);
+  free(file);
+  free(snippet);
+  return h;
+}
+
+static int cmp_entry_hash(const void *pa, const void *pb) {
+  const bl_entry *a = pa, *b = pb;
+  return a->h < b->h ? -1 : a->h > b->h;
+}
+
+static const char *get_str(json_t *o, const char *key, bool null_ok, bool *ok) {
+  json_t *v = json_object_get(o, key);
+  if (json_is_string(v)) return json_string_value(v);
+  if (null_ok && (!v || json_is_null(v))) return "";
+  *ok = false;
+  return NULL;
+}
+
+gc_baseline *baseline_load(const char *path, char **err) {
+  *err = NULL;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    *err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  json_error_t je;
+  json_t *root = json_loadf(fp, 0, &je);
+  fclose(fp);
+  if (!root) {
+    *err = xasprintf("%s:%d:%d: not a valid baseline: %s", path, je.line, je.column, je.text);
+    return NULL;
+  }
+  json_t *ver = json_object_get(root, "version");
+  json_t *arr = json_object_get(root, "findings");
+  if (!json_is_object(root) || !json_is_integer(ver) || !json_is_array(arr)) {
+    *err = xasprintf("%s: not a valid baseline: expected {\"version\": 1, \"findings\": [...]} "
+                     "as written by --write-baseline", path);
+    json_decref(root);
+    return NULL;
+  }
+  if (json_integer_value(ver) != 1) {
+    *err = xasprintf("%s: baseline version %lld is not supported (this gilcheck reads version 1)",
+                     path, (long long)json_integer_value(ver));
+    json_decref(root);
+    return NULL;
+  }
+  gc_baseline *b = calloc(1, sizeof *b);
+  if (!b) abort();
+  size_t n = json_array_size(arr);
+  b->v = calloc(n + 1, sizeof *b->v);
+  if (!b->v) abort();
+  for (size_t i = 0; i < n; i++) {
+    json_t *e = json_array_get(arr, i);
+    bool ok = json_is_object(e);
+    const char *rule = ok ? get_str(e, "rule", false, &ok) : NULL;
+    const char *file = ok ? get_str(e, "file", false, &ok) : NULL;
+    const char *function = ok ? get_str(e, "function", true, &ok) : NULL;
+    const char *snippet = ok ? get_str(e, "snippet", true, &ok) : NULL;
+    json_t *count = ok ? json_object_get(e, "count") : NULL;
+    if (ok && count && (!json_is_integer(count) || json_integer_value(count) < 1)) ok = false;
+    if (!ok) {
+      *err = xasprintf("%s: not a valid baseline: findings[%zu] needs strings \"rule\", \"file\", "
+                       "\"function\", \"snippet\" and a positive \"count\"", path, i);
+      json_decref(root);
+      baseline_free(b);
+      return NULL;
+    }
+    bl_entry *be = &b->v[b->n++];
+    be->rule = xstrdup(rule);
+    be->file = xstrdup(file);
+    be->function = xstrdup(function);
+    be->snippet = baseline_normalise(snippet);
+    be->count = count ? (int)json_integer_value(count) : 1;
+    be->h = key_hash(be->rule, be->file, be->function, be->snippet);
+  }
+  json_decref(root);
+  if (b->n > 1) qsort(b->v, (size_t)b->n, sizeof *b->v, cmp_entry_hash);
+  return b;
+}
+
+void baseline_filter(gc_baseline *b, gc_findings *fs) {
+  diag_fill_snippets(fs);
+  int w = 0;
+  for (int i = 0; i < fs->n; i++) {
+    gc_finding *f = &fs->v[i];
+    bool absorbed = false;
+    if (strcmp(f->rule, RULE_CLANG_ERROR) != 0) {
+      char *file, *snippet;
+      finding_key(f, &file, &snippet);
+      uint64_t h = key_hash(f->rule, file, f->function, snippet);
+      bl_entry probe = {.h = h};
+      bl_entry *hit = b->n ? bsearch(&probe, b->v, (size_t)b->n, sizeof *b->v, cmp_entry_hash) : NULL;
+      if (hit) {
+        while (hit > b->v && hit[-1].h == h) hit--;
+        for (; hit < b->v + b->n && hit->h == h; hit++) {
+          if (hit->count > 0 && strcmp(hit->rule, f->rule) == 0 && strcmp(hit->file, file) == 0 &&
+              strcmp(hit->function, f->function ? f->function : "") == 0 &&
+              strcmp(hit->snippet, snippet) == 0) {
+            hit->count--;
+            absorbed = true;
+            break;
+          }
+        }
+      }
+      free(file);
+      free(snippet);
+    }
+    if (absorbed) diag_free_one(f);
+    else fs->v[w++] = *f;
+  }
+  fs->n = w;
+}
+
+void baseline_free(gc_baseline *b) {
+  if (!b) return;
+  for (int i = 0; i < b->n; i++) {
+    free(b->v[i].rule); free(b->v[i].file); free(b->v[i].function); free(b->v[i].snippet);
+  }
+  free(b->v);
+  free(b);
+}
+
+static int cmp_entry_key(const void *pa, const void *pb) {
+  const bl_entry *a = pa, *b = pb;
+  int c;
+  if ((c = strcmp(a->file, b->file))) return c;
+  if ((c = strcmp(a->function, b->function))) return c;
+  if ((c = strcmp(a->rule, b->rule))) return c;
+  return strcmp(a->snippet, b->snippet);
+}
+
+int baseline_write(const char *path, gc_findings *fs, char **err) {
+  *err = NULL;
+  diag_fill_snippets(fs);
+  bl_entry *v = calloc((size_t)fs->n + 1, sizeof *v);
+  if (!v) abort();
+  int n = 0, recorded = 0;
+  for (int i = 0; i < fs->n; i++) {
+    const gc_finding *f = &fs->v[i];
+    if (strcmp(f->rule, RULE_CLANG_ERROR) == 0) continue;
+    bl_entry *e = &v[n++];
+    finding_key(f, &e->file, &e->snippet);
+    e->rule = xstrdup(f->rule);
+    e->function = xstrdup(f->function);
+    e->count = 1;
+    recorded++;
+  }
+  if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_entry_key);
+  json_t *arr = json_array();
+  for (int i = 0; i < n;) {
+    int j = i + 1;
+    while (j < n && cmp_entry_key(&v[i], &v[j]) == 0) j++;
+    json_t *o = json_object();
+    json_object_set_new(o, "rule", output_json_string(v[i].rule));
+    json_object_set_new(o, "file", output_json_string(v[i].file));
+    json_object_set_new(o, "function", output_json_string(v[i].function));
+    json_object_set_new(o, "snippet", output_json_string(v[i].snippet));
+    json_object_set_new(o, "count", json_integer(j - i));
+    json_array_append_new(arr, o);
+    i = j;
+  }
+  for (int i = 0; i < n; i++) {
+    free(v[i].rule); free(v[i].file); free(v[i].function); free(v[i].snippet);
+  }
+  free(v);
+  json_t *root = json_object();
+  json_object_set_new(root, "version", json_integer(1));
+  json_object_set_new(root, "findings", arr);
+  FILE *fp = fopen(path, "wb");
+  if (!fp) {
+    *err = xasprintf("%s: cannot write: %s", path, strerror(errno));
+    json_decref(root);
+    return -1;
+  }
+  int r = json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  fputc('\n', fp);
+  json_decref(root);
+  if (r != 0 || ferror(fp)) {
+    int e = errno;
+    fclose(fp);
+    *err = xasprintf("%s: cannot write: %s", path, strerror(e));
+    return -1;
+  }
+  if (fclose(fp) != 0) {
+    *err = xasprintf("%s: cannot write: %s", path, strerror(errno));
+    return -1;
+  }
+  return recorded;
+}

@@ -1,0 +1,139 @@
+/* output.c: the text and GitHub formats, the choice of format, and how
+ * paths are shown. JSON and SARIF live in output_json.c and output_sarif.c.
+ *
+ * text (clang style):
+ *   path:line:col: warning: message [rule-id]
+ *   path:line:col: note: message
+ * github (workflow commands, one line per finding):
+ *   ::warning file=PATH,line=L,col=C,title=RULE::MESSAGE%0Anote: path:line:col: message
+ */
+#include "output.h"
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cdb.h"
+#include "rules.h"
+
+int output_format_by_name(const char *name) {
+  if (strcmp(name, "text") == 0) return OUT_TEXT;
+  if (strcmp(name, "json") == 0) return OUT_JSON;
+  if (strcmp(name, "sarif") == 0) return OUT_SARIF;
+  if (strcmp(name, "github") == 0) return OUT_GITHUB;
+  return -1;
+}
+
+int output_write(FILE *out, out_format fmt, const gc_findings *fs) {
+  int r;
+  switch (fmt) {
+  case OUT_JSON: r = output_json(out, fs); break;
+  case OUT_SARIF: r = output_sarif(out, fs); break;
+  case OUT_GITHUB: r = output_github(out, fs); break;
+  default: r = output_text(out, fs); break;
+  }
+  if (fflush(out) != 0 || ferror(out)) r = -1;
+  return r;
+}
+
+const char *output_rule_summary(const char *rule) {
+  int r = rule_by_id(rule);
+  if (r >= 0) return rule_table[r].summary;
+  if (strcmp(rule, RULE_CLANG_ERROR) == 0) return "clang could not parse the file";
+  if (strcmp(rule, RULE_NOLINT) == 0)
+    return "a NOLINTBEGIN without its NOLINTEND, or a NOLINTEND without its NOLINTBEGIN";
+  if (strcmp(rule, RULE_UNUSED_SUPPRESSION) == 0)
+    return "a NOLINT comment naming a gilcheck rule suppresses no finding";
+  return "";
+}
+
+/* ---- paths ---- */
+
+const char *path_cwd(void) {
+  static char cwd[PATH_MAX];
+  if (!cwd[0] && !getcwd(cwd, sizeof cwd)) strcpy(cwd, "/");
+  return cwd;
+}
+
+char *path_below(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  if (strcmp(dir, "/") == 0) n = 0;
+  if (strncmp(path, dir, n) != 0 || path[n] != '/' || !path[n + 1]) return NULL;
+  return strdup(path + n + 1);
+}
+
+char *path_display(const char *file) {
+  if (!file || !file[0]) return strdup(file ? file : "");
+  char *abs = cdb_absolute_path(file, path_cwd());
+  char *rel = path_below(abs, path_cwd());
+  if (rel) { free(abs); return rel; }
+  return abs;
+}
+
+/* ---- text ---- */
+
+static void text_loc(FILE *out, const gc_loc *l) {
+  if (l->file && l->line)
+    fprintf(out, "%s:%u:%u: ", l->file, l->line, l->col ? l->col : 1);
+  else if (l->file)
+    fprintf(out, "%s: ", l->file);
+}
+
+int output_text(FILE *out, const gc_findings *fs) {
+  for (int i = 0; i < fs->n; i++) {
+    const gc_finding *f = &fs->v[i];
+    text_loc(out, &f->loc);
+    fprintf(out, "%s: %s [%s]\n", diag_severity_name(f->severity), f->msg, f->rule);
+    for (int k = 0; k < f->nnotes; k++) {
+      text_loc(out, &f->notes[k].loc);
+      fprintf(out, "note: %s\n", f->notes[k].msg);
+    }
+  }
+  return 0;
+}
+
+/* ---- github ---- */
+
+/* Workflow-command escaping: % CR LF everywhere; also : and , in properties. */
+static void gh_escape(FILE *out, const char *s, bool property) {
+  for (; *s; s++) {
+    switch (*s) {
+    case '%': fputs("%25", out); break;
+    case '\r': fputs("%0D", out); break;
+    case '\n': fputs("%0A", out); break;
+    case ':': if (property) fputs("%3A", out); else fputc(':', out); break;
+    case ',': if (property) fputs("%2C", out); else fputc(',', out); break;
+    default: fputc(*s, out);
+    }
+  }
+}
+
+int output_github(FILE *out, const gc_findings *fs) {
+  for (int i = 0; i < fs->n; i++) {
+    const gc_finding *f = &fs->v[i];
+    fprintf(out, "::%s ", f->severity == GC_SEV_ERROR ? "error" : f->severity == GC_SEV_NOTE ? "notice" : "warning");
+    if (f->loc.file) {
+      fputs("file=", out);
+      gh_escape(out, f->loc.file, true);
+      if (f->loc.line) fprintf(out, ",line=%u,col=%u", f->loc.line, f->loc.col ? f->loc.col : 1);
+      fputc(',', out);
+    }
+    fputs("title=", out);
+    gh_escape(out, f->rule, true);
+    fputs("::", out);
+    gh_escape(out, f->msg, false);
+    fputs(" [", out);
+    gh_escape(out, f->rule, false);
+    fputc(']', out);
+    for (int k = 0; k < f->nnotes; k++) {
+      const gc_note *n = &f->notes[k];
+      fputs("%0Anote: ", out);
+      if (n->loc.file && n->loc.line) {
+        gh_escape(out, n->loc.file, false);
+        fprintf(out, ":%u:%u: ", n->loc.line, n->loc.col ? n->loc.col : 1);
+      }
+      gh_escape(out, n->msg, false);
+    }
+    fputc('\n', out);
+  }
+  return 0;
+}

@@ -1,0 +1,51 @@
+/* output.h: printing findings in the formats gilcheck offers (text, json,
+ * sarif, github), and how paths are shown in all of them. */
+#ifndef GILCHECK_OUTPUT_H
+#define GILCHECK_OUTPUT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "diag.h"
+
+typedef enum out_format { OUT_TEXT, OUT_JSON, OUT_SARIF, OUT_GITHUB } out_format;
+
+/* "text", "json", "sarif", "github" -> format; -1 for anything else. */
+int output_format_by_name(const char *name);
+
+/* Writes every finding of 'fs' (sorted) to 'out'. Returns 0, or -1 when
+ * writing failed. */
+int output_write(FILE *out, out_format fmt, const gc_findings *fs);
+int output_text(FILE *out, const gc_findings *fs);
+int output_json(FILE *out, const gc_findings *fs);
+int output_sarif(FILE *out, const gc_findings *fs);
+int output_github(FILE *out, const gc_findings *fs);
+
+/* A jansson string for S (null for NULL), with bytes that are not UTF-8
+ * replaced by U+FFFD so that nothing is lost silently. */
+struct json_t;
+struct json_t *output_json_string(const char *s);
+
+/* Rule ids the driver reports on its own, beside those of rules.def. */
+#define RULE_CLANG_ERROR "clang-diagnostic-error"
+#define RULE_NOLINT "gilcheck-nolint"
+#define RULE_UNUSED_SUPPRESSION "gilcheck-unused-suppression"
+
+/* A rule's one-line summary, for rules.def ids and the driver's own. */
+const char *output_rule_summary(const char *rule);
+
+/* The documentation base: a rule's page is DOCS_RULES_URI "<id>.md". */
+#define DOCS_RULES_URI "https://github.com/gilcheck/gilcheck/blob/main/docs/rules/"
+#define GILCHECK_HOME_URI "https://github.com/gilcheck/gilcheck"
+
+/* How a path is shown: relative to the current directory when it lies
+ * below it, else absolute, "." and ".." parts resolved. Malloc'd. */
+char *path_display(const char *file);
+
+/* PATH (absolute) relative to DIR (absolute) when below it, else NULL.
+ * Malloc'd. */
+char *path_below(const char *path, const char *dir);
+
+/* The current directory, absolute (getcwd), cached. */
+const char *path_cwd(void);
+
+#endif
