@@ -11,22 +11,25 @@
 
 void summarize_program(flow_program *p) {
   int n = p->nfuncs;
-  if (n == 0) return;
+  if (n <= 0) return;
   /* callers of each function, to re-queue them */
   int *ncallers = calloc((size_t)n, sizeof(int));
+  int *capcallers = calloc((size_t)n, sizeof(int));
   int **callers = calloc((size_t)n, sizeof(int *));
-  if (!ncallers || !callers) abort();
+  if (!ncallers || !capcallers || !callers) abort();
   for (int f = 0; f < n; f++) {
     ir_func *fn = p->funcs[f];
     for (int b = 0; b < fn->nblocks; b++)
       for (int i = 0; i < fn->blocks[b].nev; i++) {
         int g = fn->blocks[b].ev[i].callee_fn;
         if (fn->blocks[b].ev[i].kind != EV_CALL || g < 0) continue;
-        int k;
-        for (k = 0; k < ncallers[g]; k++) if (callers[g][k] == f) break;
-        if (k < ncallers[g]) continue;
-        callers[g] = realloc(callers[g], sizeof(int) * (size_t)(ncallers[g] + 1));
-        if (!callers[g]) abort();
+        /* f's calls come together, so a repeat is always the last one */
+        if (ncallers[g] && callers[g][ncallers[g] - 1] == f) continue;
+        if (ncallers[g] == capcallers[g]) {
+          capcallers[g] = capcallers[g] ? capcallers[g] * 2 : 4;
+          callers[g] = realloc(callers[g], sizeof(int) * (size_t)capcallers[g]);
+          if (!callers[g]) abort();
+        }
         callers[g][ncallers[g]++] = f;
       }
   }
@@ -52,6 +55,7 @@ void summarize_program(flow_program *p) {
   for (int f = 0; f < n; f++) free(callers[f]);
   free(callers);
   free(ncallers);
+  free(capcallers);
   free(queue);
   free(queued);
   free(count);
