@@ -27,3 +27,11 @@ void rule_unbalanced_release_exit(flow_ctx *c, gc_loc loc, bool lost, bool entry
   flow_note_path(c, f);
   (void)entry_held;
 }
+
+/* A function annotated GILCHECK_RELEASES_GIL (or _ACQUIRES_GIL) whose body
+ * returns in the other state on some path. */
+void rule_annotation_mismatch(flow_ctx *c, gc_loc loc, const char *annotation, const char *how) {
+  gc_finding *f = flow_finding(c, R_UNBALANCED_RELEASE, loc, "'%s' is annotated %s but returns %s on this path",
+                               flow_func(c)->name, annotation, how);
+  if (f) diag_note(f, flow_func(c)->loc, "'%s' is declared here", flow_func(c)->name);
+}

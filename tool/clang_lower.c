@@ -1469,6 +1469,10 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
       add_hint(L, c, ENTRY_HELD, L->fn->loc, "annotated GILCHECK_REQUIRES_GIL");
     if (L->fn && (L->fn->annot & (ANNOT_NO_GIL)))
       add_hint(L, c, ENTRY_RELEASED, L->fn->loc, "annotated GILCHECK_NO_GIL");
+    if (L->fn && (L->fn->annot & (ANNOT_RELEASES_GIL)))
+      add_hint(L, c, ENTRY_HELD, L->fn->loc, "annotated GILCHECK_RELEASES_GIL");
+    if (L->fn && (L->fn->annot & (ANNOT_ACQUIRES_GIL)))
+      add_hint(L, c, ENTRY_RELEASED, L->fn->loc, "annotated GILCHECK_ACQUIRES_GIL");
     L->fn = NULL;
   } else if (k == CXCursor_VarDecl) {
     scan_table(L, c);

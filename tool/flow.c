@@ -734,9 +734,14 @@ static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
     if (k->gil == G_RELEASED && !came_released) {
       if (k->rel_kind == REL_LOCAL || k->rel_kind == REL_LOST)
         rule_unbalanced_release_exit(c, b->term_loc, true, entry_held);
-      else if (entry_held && (k->rel_kind == REL_STORED || k->rel_kind == REL_CALL))
+      else if (entry_held && !(c->fn->annot & ANNOT_RELEASES_GIL) &&
+               (k->rel_kind == REL_STORED || k->rel_kind == REL_CALL))
         rule_unbalanced_release_exit(c, b->term_loc, false, entry_held);
     }
+    if ((c->fn->annot & ANNOT_RELEASES_GIL) && k->gil == G_HELD)
+      rule_annotation_mismatch(c, b->term_loc, "GILCHECK_RELEASES_GIL", "with the GIL held");
+    if ((c->fn->annot & ANNOT_ACQUIRES_GIL) && k->gil == G_RELEASED)
+      rule_annotation_mismatch(c, b->term_loc, "GILCHECK_ACQUIRES_GIL", "without the GIL");
     for (int i = 0; i < k->ncs; i++) rule_critical_section_exit(c, b->term_loc, s->a.cs_ev[i]);
     for (int v = 0; v < c->fn->nvars; v++) {
       vkey *x = &k->v[v];

@@ -74,6 +74,7 @@ const char *flow_callee_name(flow_ctx *c, int fn);
 void rule_api_without_gil(flow_ctx *c, const ir_event *e, int callee_fn);
 void rule_unbalanced_release_leave(flow_ctx *c, const ir_event *e);
 void rule_unbalanced_release_exit(flow_ctx *c, gc_loc loc, bool lost, bool entry_held);
+void rule_annotation_mismatch(flow_ctx *c, gc_loc loc, const char *annotation, const char *how);
 void rule_double_release(flow_ctx *c, const ir_event *e, int callee_fn);
 void rule_double_acquire(flow_ctx *c, const ir_event *e, int callee_fn, int acq_event);
 enum gilstate_problem { GS_NOT_RELEASED, GS_OUT_OF_ORDER, GS_RELEASED_TWICE };
