@@ -862,17 +862,18 @@ int driver_main(int argc, char **argv) {
   pthread_mutex_destroy(&p.mu);
 
   gc_findings all = {0};
-  bool parse_failed = false;
+  bool parse_failed = false, lowered = false;
   for (int i = 0; i < d->jobs.n; i++) {
     if (p.rc[i] != 0) parse_failed = true;
+    else lowered = true;
     diag_move_all(&all, &p.errs[i]);
   }
   free(p.errs);
   free(p.rc);
   gc_findings found = {0};
-  program_analyze(prog, &found);
+  if (lowered) program_analyze(prog, &found);    /* nothing to analyse otherwise */
   diag_move_all(&all, &found);
-  if (o->dump_cfg) {
+  if (o->dump_cfg && lowered) {
     FILE *dump = out && o->format == OUT_TEXT ? out : stderr;
     program_dump(prog, dump);
     fflush(dump);
