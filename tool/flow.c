@@ -462,7 +462,7 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
   if (fx == FX_NONE) {
     bool needs = api ? api->needs_gil : e->python_api;
     if (needs) use_api(c, s, e, ev, -1);
-    else if (e->python_api == false && c->report && k->gil == G_HELD) {
+    if (c->report && k->gil == G_HELD) {
       const blocking_fact *b = blocking_lookup(e->callee);
       for (; b; b = blocking_lookup_next(b)) {
         if (b->arg < 0 || (b->arg < e->nargs && b->arg < IR_MAX_ARGS && e->argtext[b->arg] &&

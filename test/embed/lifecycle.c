@@ -65,7 +65,7 @@ void bad_delete_before_clear(PyInterpreterState *interp) {
   PyThreadState_Delete(ts); // expected-warning{{'PyThreadState_Delete' deletes 'ts' before it is cleared with 'PyThreadState_Clear' [tstate-lifecycle]}}
 }
 // CHECK: lifecycle.c:[[@LINE-2]]:3: warning: 'PyThreadState_Delete' deletes 'ts' before it is cleared with 'PyThreadState_Clear' [tstate-lifecycle]
-// CHECK-NEXT: lifecycle.c:[[@LINE-5]]:23: note: 'ts' created by 'PyThreadState_New' here
+// CHECK-NEXT: lifecycle.c:[[@LINE-4]]:23: note: 'ts' created by 'PyThreadState_New' here
 
 void bad_delete_current(PyInterpreterState *interp) {
   PyThreadState *ts = PyThreadState_New(interp);
