@@ -139,6 +139,7 @@ static bool drops_alone(const char *a) {
       strncmp(a, "-MJ", 3) == 0)
     return true;
   if (strncmp(a, "-Werror=", 8) == 0) return true;
+  if (strncmp(a, "-Wp,-M", 6) == 0) return true;        /* -Wp,-MD,dir/.foo.o.d (Kbuild) */
   if (strncmp(a, "-flto", 5) == 0 || strncmp(a, "-fno-lto", 8) == 0) return true;
   if (strncmp(a, "-save-temps=", 12) == 0) return true;
   return false;
