@@ -256,7 +256,14 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
   case O_VERIFY: o->verify = true; break;
   case O_DUMP_CFG: o->dump_cfg = true; break;
   case O_UNUSED: o->report_unused = true; break;
-  case O_BUILD_DIR: o->build_dir = val; break;
+  case O_BUILD_DIR: {
+    /* "build/" and "build" name the same database in messages. */
+    char *v = (char *)val;                       /* an argv string: ours to trim */
+    size_t n = strlen(v);
+    while (n > 1 && v[n - 1] == '/') v[--n] = 0;
+    o->build_dir = v;
+    break;
+  }
   }
   return 0;
 }
