@@ -644,6 +644,13 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
   }
   lower_expr(L, e, RES_OTHER, -1);
   int c = make_cond(L, e);
+  if (k == CXCursor_CallExpr) {
+    CXCursor callee = clang_getCursorReferenced(s);
+    CXString n = clang_getCursorSpelling(callee);
+    const char *ns = clang_getCString(n);
+    if (ns && !strcmp(ns, "PyGILState_Check")) L->conds.v[c].kind = COND_GIL;
+    clang_disposeString(n);
+  }
   add_edge(L, L->cur, t, c, true);
   add_edge(L, L->cur, f, c, false);
 }

@@ -858,6 +858,15 @@ static void edge_states(flow_ctx *c, node *from, const sstate *s, const ir_block
         if (v->nz == NZ_ZERO && ed->sense) continue;
         if (v->nz == NZ_NONZERO && !ed->sense) continue;
         v->nz = ed->sense ? NZ_NONZERO : NZ_ZERO;
+      } else if (cd->kind == COND_GIL) {
+        /* a function that asks whether it holds the GIL: both answers are
+         * possible where its entry is unknown, one where the state is known */
+        if (t.k.gil == G_HELD && !ed->sense) continue;
+        if (t.k.gil == G_RELEASED && ed->sense) continue;
+        if (t.k.gil == G_ENTRY) {
+          if (ed->sense) t.k.gil = G_HELD;
+          else { t.k.gil = G_RELEASED; t.k.rel_kind = REL_ENTRY; }
+        }
       } else if (cd->kind == COND_KEY && cd->key >= 0) {
         uint32_t bit = 1u << cd->key;
         if (t.k.kknown & bit) {
@@ -1047,7 +1056,7 @@ void flow_dump(flow_program *p, int fi, FILE *out) {
       if (ed->cond >= 0) {
         const ir_cond *cd = &fn->conds[ed->cond];
         fprintf(out, "    -> %d if %s'%s'%s\n", ed->to, ed->sense ? "" : "not ", cd->text ? cd->text : "?",
-                cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : "");
+                cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : cd->kind == COND_GIL ? " (gil)" : "");
       } else fprintf(out, "    -> %d\n", ed->to);
     }
   }

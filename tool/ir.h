@@ -71,6 +71,7 @@ typedef enum cond_kind {
   COND_OPAQUE = 0,        /* nothing known: both branches feasible */
   COND_VAR,               /* truth of a tracked local (x, !x, x != NULL, x == 0 ...) */
   COND_KEY,               /* a side-effect-free condition written more than once */
+  COND_GIL,               /* PyGILState_Check(): true exactly when the GIL is held */
 } cond_kind;
 
 typedef struct ir_cond {

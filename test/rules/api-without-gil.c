@@ -182,3 +182,27 @@ static PyMethodDef methods[] = {
     {"start", start, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
+
+/* A helper that asks whether it holds the GIL works either way: agnostic. */
+static void ok_log_either_way(const char *msg) {
+  if (!PyGILState_Check()) {
+    PyGILState_STATE st = PyGILState_Ensure();
+    PyErr_WarnEx(PyExc_RuntimeWarning, msg, 1);
+    PyGILState_Release(st);
+  } else {
+    PyErr_WarnEx(PyExc_RuntimeWarning, msg, 1);
+  }
+}
+
+static PyObject *ok_calls_either_way(PyObject *self, PyObject *arg) {
+  ok_log_either_way("before");
+  Py_BEGIN_ALLOW_THREADS
+  ok_log_either_way("inside");
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef more_methods[] = {
+    {"ok_calls_either_way", ok_calls_either_way, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
