@@ -1528,6 +1528,26 @@ int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
 
 /* ---------- parsing ---------- */
 
+typedef struct dep_walk { arena *A; const char *dir; VEC(const char *) v; } dep_walk;
+
+static void add_inclusion(CXFile f, CXSourceLocation *stack, unsigned n, CXClientData d) {
+  dep_walk *w = d;
+  CXString name = clang_getFileName(f);
+  const char *s = clang_getCString(name);
+  if (s) {
+    const char *p = s[0] == '/' || !w->dir ? arena_strdup(w->A, s) : arena_printf(w->A, "%s/%s", w->dir, s);
+    vec_push(w->A, w->v, p);
+  }
+  clang_disposeString(name);
+}
+
+void front_collect_deps(void *cxtu, const char *dir, arena *A, ir_tu *out) {
+  dep_walk w = {A, dir, {0}};
+  clang_getInclusions((CXTranslationUnit)cxtu, add_inclusion, &w);
+  out->deps = w.v.v;
+  out->ndeps = w.v.n;
+}
+
 static const char *error_text(enum CXErrorCode e) {
   switch (e) {
   case CXError_Crashed: return "libclang crashed while parsing it";
@@ -1555,7 +1575,10 @@ int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors
     return 2;
   }
   int rc = front_collect_errors(tu, job, A, errors);
-  if (rc == 0) front_lower_cxtu(tu, job->dir, A, out);
+  if (rc == 0) {
+    front_lower_cxtu(tu, job->dir, A, out);
+    front_collect_deps(tu, job->dir, A, out);
+  }
   clang_disposeTranslationUnit(tu);
   clang_disposeIndex(idx);
   return rc;

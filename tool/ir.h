@@ -152,6 +152,8 @@ typedef struct ir_entry_hint {
 
 typedef struct ir_tu {
   const char *path;
+  const char **deps;      /* every file the unit read (main file and includes) */
+  int ndeps;
   ir_func **funcs;
   int nfuncs;
   ir_entry_hint *hints;
