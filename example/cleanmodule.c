@@ -1,10 +1,10 @@
 /* cleanmodule.c: the "clean" extension module, written to have no GIL
  * mistakes: gilcheck must report nothing here.
  *
- *     build/gilcheck example/cleanmodule.c -- -I/usr/include/python3.11
+ *     build/gilcheck example/cleanmodule.c
  *
  * It collects the patterns that are right although a careless checker might
- * call them wrong (see docs: "what is not a bug"):
+ * call them wrong:
  *   - Py_BLOCK_THREADS before a return inside a released region, and
  *     Py_BLOCK_THREADS ... Py_UNBLOCK_THREADS around a call into Python;
  *   - conditional release, with the same condition on both ends, and the

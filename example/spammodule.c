@@ -1,7 +1,7 @@
 /* spammodule.c: the "spam" extension module, a small but realistic CPython
  * extension with real GIL mistakes in it, for trying gilcheck on:
  *
- *     build/gilcheck example/spammodule.c -- -I/usr/include/python3.11
+ *     build/gilcheck example/spammodule.c
  *
  * Each intended mistake is marked with a comment that starts "BUG:" and
  * names the rule that reports it; everything else is meant to be right, and
