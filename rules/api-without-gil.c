@@ -18,7 +18,6 @@ void rule_api_without_gil(flow_ctx *c, const ir_event *e, int callee_fn) {
     f = flow_finding(c, R_API_WITHOUT_GIL, e->loc,
                      "call to '%s' without holding the GIL (no attached thread state)", what);
   if (!f) return;
-  flow_note_release(c, f);
-  flow_note_path(c, f);
+  flow_note_release_path(c, f);
   if (callee_fn >= 0) flow_note_chain(c, f, callee_fn);
 }

@@ -7,6 +7,5 @@ void rule_double_release(flow_ctx *c, const ir_event *e, int callee_fn) {
   gc_finding *f = flow_finding(c, R_DOUBLE_RELEASE, e->loc,
                                "'%s' releases the GIL, but it is already released", what);
   if (!f) return;
-  flow_note_release(c, f);
-  flow_note_path(c, f);
+  flow_note_release_path(c, f);
 }

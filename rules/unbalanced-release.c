@@ -9,8 +9,7 @@ void rule_unbalanced_release_leave(flow_ctx *c, const ir_event *e) {
   gc_finding *f = flow_finding(c, R_UNBALANCED_RELEASE, e->loc,
                                "'%s' leaves the '%s' block with the GIL still released", e->callee, r->macro);
   if (!f) return;
-  flow_note_release(c, f);
-  flow_note_path(c, f);
+  flow_note_release_path(c, f);
 }
 
 void rule_unbalanced_release_exit(flow_ctx *c, gc_loc loc, bool lost, bool entry_held) {
@@ -23,8 +22,7 @@ void rule_unbalanced_release_exit(flow_ctx *c, gc_loc loc, bool lost, bool entry
     f = flow_finding(c, R_UNBALANCED_RELEASE, loc,
                      "'%s' returns to Python with the GIL released", flow_func(c)->name);
   if (!f) return;
-  flow_note_release(c, f);
-  flow_note_path(c, f);
+  flow_note_release_path(c, f);
   (void)entry_held;
 }
 

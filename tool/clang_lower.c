@@ -74,7 +74,9 @@ typedef struct raw_var {
   CXCursor decl;
   const char *name;
   bool addr_taken;
-  bool interesting;      /* used with a GIL or lifecycle API, or tested in a condition */
+  bool interesting;      /* used with a GIL or lifecycle API */
+  bool const_assigned;   /* given a constant somewhere (x = 0, x = 1, x = NULL) */
+  int ntests;            /* conditions testing its truth */
   int tracked;           /* index into fn->var_names, or -1 */
 } raw_var;
 
@@ -575,7 +577,7 @@ static int make_cond(lower *L, CXCursor e) {
   c.text = cond_text(L, e);
   vec_push(L->A, L->rconds, rc);
   vec_push(L->A, L->conds, c);
-  if (rc.var >= 0) L->vars.v[rc.var].interesting = true;
+  if (rc.var >= 0) L->vars.v[rc.var].ntests++;
   return L->conds.n - 1;
 }
 
@@ -626,6 +628,7 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
         const char *txt = cond_text(L, s);
         if (txt) L->conds.v[c].text = txt;
         bool eq = o == OP_EQ;
+        L->conds.v[c].text_negated = eq;
         add_edge(L, L->cur, eq ? f : t, c, true);
         add_edge(L, L->cur, eq ? t : f, c, false);
         kids_free(&ks);
@@ -837,6 +840,7 @@ static void lower_assign(lower *L, CXCursor lhs, CXCursor rhs, gc_loc loc) {
       if (const_int(rhs, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO;
       else e->val = VAL_UNKNOWN;
     }
+    if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
     return;
   }
   /* a store somewhere others can see */
@@ -981,6 +985,7 @@ static void lower_decl(lower *L, CXCursor d) {
   else if (u >= 0) { e->val = VAL_COPY; e->src_var = (int16_t)u; }
   else if (const_int(init, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO;
   else e->val = VAL_UNKNOWN;
+  if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
 }
 
 /* for (init; cond; inc) body: libclang omits absent parts, so find which
@@ -1277,7 +1282,10 @@ static void finish_function(lower *L) {
   for (int i = 0; i < L->vars.n; i++) {
     raw_var *v = &L->vars.v[i];
     v->tracked = -1;
-    if (v->interesting && !v->addr_taken && names.n < IR_MAX_VARS) {
+    /* worth a place in the state: it meets a GIL or lifecycle API, or its
+     * tests can correlate (tested twice, or tested after a constant) */
+    bool worth = v->interesting || v->ntests >= 2 || (v->ntests >= 1 && v->const_assigned);
+    if (worth && !v->addr_taken && names.n < IR_MAX_VARS) {
       v->tracked = names.n;
       vec_push(L->A, names, v->name);
     }

@@ -13,6 +13,7 @@
 #include "arena.h"
 
 #define MAX_NODES 40000
+#define PER_BLOCK 48          /* precise states per block before facts are dropped */
 #define MAX_ENS 4
 #define MAX_CS 4
 #define HIST 4
@@ -55,7 +56,8 @@ typedef struct skey {
   int16_t ens_var[MAX_ENS];
   uint8_t ens_was[MAX_ENS];   /* 0 held before, 1 released before, 2 unknown */
   int16_t cur_ts;             /* tracked var that is current, -1 unknown, -2 none */
-  uint16_t pad;
+  uint8_t approx;             /* facts dropped to bound the walk: report nothing from here */
+  uint8_t pad;
   uint32_t kknown, kval;
   vkey v[IR_MAX_VARS];
 } skey;
@@ -87,6 +89,7 @@ struct flow_ctx {
   int *ev_base;               /* event id = ev_base[block] + index */
   node **htab;
   size_t hcap;
+  int *per_block;             /* states reached per block */
   int nnodes;
   node **work;
   int nwork, capwork;
@@ -98,7 +101,7 @@ struct flow_ctx {
   bool req_held, req_released;
   int req_held_ev, req_released_ev;
   int32_t req_wit_fn;
-  int exits, ex_rel, ex_acq, ex_none, ex_top;
+  int exits, ex_rel, ex_acq, ex_none, ex_top, approx_exits;
   int first_rel_ev, first_acq_ev;
   /* reported places, to report each once */
   struct { int rule; unsigned line, col; const char *file; } *seen;
@@ -130,6 +133,7 @@ const char *flow_callee_name(flow_ctx *c, int fn) {
 
 gc_finding *flow_finding(flow_ctx *c, rule_id r, gc_loc loc, const char *fmt, ...) {
   if (!c->report || !c->p->rules[r] || !loc.file) return NULL;
+  if (c->sk && c->sk->approx) return NULL;
   for (int i = 0; i < c->nseen; i++)
     if (c->seen[i].rule == (int)r && c->seen[i].line == loc.line && c->seen[i].col == loc.col &&
         !strcmp(c->seen[i].file, loc.file))
@@ -191,22 +195,80 @@ void flow_note_release(flow_ctx *c, gc_finding *f) {
     diag_note(f, e->loc, "the GIL is released here by '%s'", ev_name(e));
 }
 
-void flow_note_path(flow_ctx *c, gc_finding *f) {
+/* Can block 'to' be reached from block 'from'? (a walk over the graph) */
+static bool reaches(flow_ctx *c, int from, int to) {
+  if (from == to) return true;
+  int n = c->fn->nblocks;
+  char *seen = calloc((size_t)n, 1);
+  int *stack = malloc(sizeof(int) * (size_t)n);
+  if (!seen || !stack) abort();
+  int sp = 0;
+  bool found = false;
+  stack[sp++] = from;
+  seen[from] = 1;
+  while (sp > 0 && !found) {
+    const ir_block *b = &c->fn->blocks[stack[--sp]];
+    for (int i = 0; i < b->nsucc; i++) {
+      int t = b->succ[i].to;
+      if (t == to) { found = true; break; }
+      if (!seen[t]) { seen[t] = 1; stack[sp++] = t; }
+    }
+  }
+  free(seen);
+  free(stack);
+  return found;
+}
+
+/* Does a block change the GIL or a thread state (so the branch into it matters)? */
+static bool block_acts(flow_ctx *c, int block) {
+  const ir_block *b = &c->fn->blocks[block];
+  for (int i = 0; i < b->nev; i++) {
+    const ir_event *e = &b->ev[i];
+    if (e->kind != EV_CALL) continue;
+    if (e->api && e->api->effect != FX_NONE) return true;
+    if (e->callee_fn >= 0 && c->p->sums[e->callee_fn].effect != EFF_NONE) return true;
+  }
+  return false;
+}
+
+void flow_note_release_path(flow_ctx *c, gc_finding *f) {
   if (!f) return;
   const ir_cond *notes[8];
   bool senses[8];
-  int n = 0;
+  int n = 0, before_release = 0;
   int32_t rel = c->sa->rel_ev;
+  int target = c->cur ? c->cur->block : -1;
+  bool acted = false;
   for (node *x = c->cur; x && x->pred && n < 8; x = x->pred) {
-    if (x->edge_cond >= 0 && c->fn->blocks[x->pred->block].nsucc > 1 && c->fn->conds[x->edge_cond].text) {
-      notes[n] = &c->fn->conds[x->edge_cond];
-      senses[n] = x->edge_sense;
-      n++;
+    int n0 = n;
+    if (block_acts(c, x->block)) acted = true;
+    const ir_block *pb = &c->fn->blocks[x->pred->block];
+    if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text) {
+      /* A branch explains the path if the other way does not lead here, or
+       * if the way taken changed the GIL before the next branch. */
+      bool other_reaches = false;
+      for (int i = 0; i < pb->nsucc; i++)
+        if (pb->succ[i].to != x->block && reaches(c, pb->succ[i].to, target)) other_reaches = true;
+      if (!other_reaches || acted) {
+        notes[n] = &c->fn->conds[x->edge_cond];
+        senses[n] = x->edge_sense;
+        n++;
+      }
+      acted = false;
     }
-    if (x->pred->k.gil != G_RELEASED || x->pred->a.rel_ev != rel) break;
+    /* stop at the block where the GIL was released: the branch into it
+     * comes before the release */
+    if (x->k.gil != G_RELEASED || x->a.rel_ev != rel) { before_release = n - n0; break; }
   }
-  for (int i = n - 1; i >= 0; i--)
-    diag_note(f, notes[i]->loc, "assuming '%s' is %s", notes[i]->text, senses[i] ? "true" : "false");
+  if (c->sk->rel_kind == REL_ENTRY) before_release = 0;
+  /* in the order they happen: branches, the release, branches */
+  for (int i = n - 1; i >= n - before_release; i--)
+    diag_note(f, notes[i]->loc, "assuming '%s' is %s", notes[i]->text,
+              senses[i] != notes[i]->text_negated ? "true" : "false");
+  flow_note_release(c, f);
+  for (int i = n - before_release - 1; i >= 0; i--)
+    diag_note(f, notes[i]->loc, "assuming '%s' is %s", notes[i]->text,
+              senses[i] != notes[i]->text_negated ? "true" : "false");
 }
 
 void flow_note_chain(flow_ctx *c, gc_finding *f, int fn) {
@@ -244,11 +306,23 @@ static void push_node(flow_ctx *c, node *from, int block, const skey *k, const s
     c->htab = calloc(c->hcap, sizeof(node *));
     if (!c->htab) abort();
   }
+  skey approx_key;
+  if (!k->approx && c->per_block && c->per_block[block] >= PER_BLOCK) {
+    /* Too many distinct states here: drop the correlation facts (values of
+     * locals, truth of conditions). What follows may be infeasible, so it
+     * feeds neither findings nor summaries (see flow_finding, exits). */
+    approx_key = *k;
+    approx_key.approx = 1;
+    approx_key.kknown = approx_key.kval = 0;
+    for (int v = 0; v < IR_MAX_VARS; v++) approx_key.v[v].nz = NZ_UNKNOWN;
+    k = &approx_key;
+  }
   uint64_t h = hash_key(k, block);
   size_t slot = h & (c->hcap - 1);
   for (node *x = c->htab[slot]; x; x = x->hnext)
     if (x->block == block && !memcmp(&x->k, k, sizeof *k)) return;
   if (c->nnodes >= MAX_NODES) { c->gave_up = true; return; }
+  if (c->per_block) c->per_block[block]++;
   node *n = arena_alloc(&c->A, sizeof *n);
   n->k = *k;
   n->a = *a;
@@ -309,7 +383,7 @@ static void need_gil_entry(flow_ctx *c, skey *k, int ev, int wit_fn) {
   k->gil = G_HELD;
   k->held_acq = 0;
   k->entry_req = REQ_HELD;
-  if (!c->req_held) { c->req_held = true; c->req_held_ev = ev; c->req_wit_fn = wit_fn; }
+  if (!c->req_held && !k->approx) { c->req_held = true; c->req_held_ev = ev; c->req_wit_fn = wit_fn; }
 }
 
 static void need_released_entry(flow_ctx *c, skey *k, int ev) {
@@ -317,7 +391,7 @@ static void need_released_entry(flow_ctx *c, skey *k, int ev) {
   k->gil = G_RELEASED;
   k->rel_kind = REL_ENTRY;
   k->entry_req = REQ_RELEASED;
-  if (!c->req_released) { c->req_released = true; c->req_released_ev = ev; }
+  if (!c->req_released && !k->approx) { c->req_released = true; c->req_released_ev = ev; }
 }
 
 static void use_api(flow_ctx *c, sstate *s, const ir_event *e, int ev, int callee_fn) {
@@ -722,7 +796,7 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
 static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
   skey *k = &s->k;
   c->sk = k; c->sa = &s->a;
-  c->exits++;
+  if (!k->approx) c->exits++;
   bool entry_held = c->p->entry[c->fi] == ENTRY_HELD;
   if (b->ret_var >= 0 && b->ret_var == k->rel_var && k->rel_kind == REL_LOCAL) k->rel_kind = REL_STORED;
   if (b->ret_var >= 0) k->v[b->ret_var].own = 0;
@@ -757,6 +831,7 @@ static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
     }
   }
   /* what the exit tells the summary */
+  if (k->approx) { c->approx_exits++; return; }
   bool entered_released = k->entry_req == REQ_RELEASED || c->p->entry[c->fi] == ENTRY_RELEASED;
   if (k->gil == G_TOP) c->ex_top++;
   else if (k->gil == G_RELEASED && !entered_released &&
@@ -883,7 +958,8 @@ static void edge_states(flow_ctx *c, node *from, const sstate *s, const ir_block
 
 static void run(flow_ctx *c) {
   c->ev_base = calloc((size_t)c->fn->nblocks + 1, sizeof(int));
-  if (!c->ev_base) abort();
+  c->per_block = calloc((size_t)c->fn->nblocks + 1, sizeof(int));
+  if (!c->ev_base || !c->per_block) abort();
   int total = 0;
   for (int b = 0; b < c->fn->nblocks; b++) { c->ev_base[b] = total; total += c->fn->blocks[b].nev; }
   c->first_rel_ev = c->first_acq_ev = -1;
@@ -940,6 +1016,7 @@ static void ctx_init(flow_ctx *c, flow_program *p, int fi, bool report, gc_findi
 
 static void ctx_free(flow_ctx *c) {
   free(c->ev_base);
+  free(c->per_block);
   free(c->htab);
   free(c->work);
   free(c->seen);
@@ -978,7 +1055,8 @@ bool flow_summarize(flow_program *p, int fi) {
       }
     }
   } else if (c.req_released) s.pre = PRE_RELEASED;
-  if (c.exits == 0) s.noreturn = true;
+  if (c.exits == 0 && c.approx_exits == 0) s.noreturn = true;
+  else if (c.exits == 0) s.effect = EFF_UNKNOWN;
   else if (c.ex_top > 0) s.effect = EFF_UNKNOWN;
   else if (c.ex_rel == c.exits) s.effect = EFF_RELEASES;
   else if (c.ex_acq == c.exits) s.effect = EFF_ACQUIRES;

@@ -58,8 +58,9 @@ gc_finding *flow_finding(flow_ctx *c, rule_id r, gc_loc loc, const char *fmt, ..
 /* "the GIL was released here by 'Py_BEGIN_ALLOW_THREADS'" and, where the
  * function was entered without it, why. */
 void flow_note_release(flow_ctx *c, gc_finding *f);
-/* The branches taken since the GIL was released. */
-void flow_note_path(flow_ctx *c, gc_finding *f);
+/* Where the GIL was released and the branches that decide the path, in
+ * the order they happen. */
+void flow_note_release_path(flow_ctx *c, gc_finding *f);
 /* Walks a callee's summary chain down to the API use that makes it need
  * the GIL. */
 void flow_note_chain(flow_ctx *c, gc_finding *f, int callee_fn);

@@ -80,6 +80,7 @@ typedef struct ir_cond {
   int16_t var;            /* COND_VAR */
   gc_loc loc;
   const char *text;       /* as written, for notes; may be NULL */
+  bool text_negated;      /* the text is true when the condition is false (x == NULL) */
 } ir_cond;
 
 typedef struct ir_edge {
