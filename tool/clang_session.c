@@ -1,0 +1,355 @@
+/* clang_session.c: a libclang translation unit kept per open document, for
+ * the language server (session.h).
+ *
+ * The first check parses with a precompiled preamble built at once
+ * (CXTranslationUnit_PrecompiledPreamble | CreatePreambleOnFirstParse);
+ * later checks call clang_reparseTranslationUnit with the editor's text as
+ * an unsaved file, which reuses the preamble while the #include block and
+ * the headers it was built from are unchanged. Errors are not kept going
+ * past (no KeepGoing): a unit with errors is not analysed, as on the command
+ * line. When a reparse fails the unit is disposed of and the next check
+ * parses from scratch.
+ *
+ * Visiting a unit's top-level cursors also visits everything the preamble
+ * holds: Python.h's declarations and its tens of thousands of macro
+ * definitions and expansions, deserialised again on every check, which is
+ * most of a re-check's time. The lowering only looks at project files, so
+ * while the unit includes nothing but system and CPython headers the
+ * session's index is made with excludeDeclarationsFromPCH, and libclang
+ * visits only what the main file itself declares and expands. Once a
+ * project header shows up among the inclusions (its functions are callees
+ * the summaries need, with the macros they use), the session switches for
+ * good to an index that visits everything, and parses again. */
+#define _GNU_SOURCE
+#include "session.h"
+#include <clang-c/Index.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "arena.h"
+#include "ir.h"
+#include "lower.h"
+
+struct gc_session {
+  gc_job job;                   /* own copy */
+  CXIndex index;
+  bool all_decls;               /* the index visits the preamble's declarations too */
+  bool scanned;                 /* the inclusions were scanned for this directive block */
+  uint64_t block_hash;          /* of the leading directive block they were scanned for */
+  CXTranslationUnit tu;         /* NULL before the first parse or after a failed reparse */
+  gc_session_stats stats;
+};
+
+static char *xstrdup(const char *s) {
+  if (!s) return NULL;
+  char *p = strdup(s);
+  if (!p) abort();
+  return p;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+gc_session *session_open(const gc_job *job) {
+  gc_session *s = calloc(1, sizeof *s);
+  if (!s) abort();
+  s->job.file = xstrdup(job->file);
+  s->job.dir = xstrdup(job->dir);
+  s->job.nargs = job->nargs;
+  s->job.args = calloc((size_t)job->nargs + 1, sizeof(char *));
+  if (!s->job.args) abort();
+  for (int i = 0; i < job->nargs; i++) s->job.args[i] = xstrdup(job->args[i]);
+  s->index = clang_createIndex(1, 0);    /* excludeDeclarationsFromPCH: see above */
+  return s;
+}
+
+static const char *parse_failure(enum CXErrorCode e) {
+  switch (e) {
+  case CXError_Crashed: return "libclang crashed while parsing it";
+  case CXError_InvalidArguments: return "libclang rejected the arguments";
+  case CXError_ASTReadError: return "libclang could not read it";
+  default: return "libclang could not parse it";
+  }
+}
+
+/* Parses or reparses; returns CXError_Success with s->tu set, or the
+ * error with s->tu NULL. */
+static enum CXErrorCode parse(gc_session *s, struct CXUnsavedFile *unsaved, unsigned nunsaved) {
+  if (s->tu) {
+    s->stats.reparsed = true;
+    int rc = clang_reparseTranslationUnit(s->tu, nunsaved, unsaved, clang_defaultReparseOptions(s->tu));
+    if (rc == 0) return CXError_Success;
+    clang_disposeTranslationUnit(s->tu);   /* unusable after a failed reparse */
+    s->tu = NULL;
+  }
+  s->stats.reparsed = false;
+  unsigned opts = CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_PrecompiledPreamble |
+                  CXTranslationUnit_CreatePreambleOnFirstParse |
+                  CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles;
+  enum CXErrorCode err = clang_parseTranslationUnit2(s->index, s->job.file, (const char *const *)s->job.args,
+                                                     s->job.nargs, unsaved, nunsaved, opts, &s->tu);
+  if (err != CXError_Success && s->tu) {
+    clang_disposeTranslationUnit(s->tu);
+    s->tu = NULL;
+  }
+  return err;
+}
+
+/* Does the directory of PATH, or its parent, hold Python.h? The lowering's
+ * test for a CPython header (clang_lower.c, file_of). */
+static bool in_python_headers(const char *path) {
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof buf - 12) return false;
+  memcpy(buf, path, n + 1);
+  for (int up = 0; up < 2; up++) {
+    char *slash = strrchr(buf, '/');
+    if (!slash) return false;
+    strcpy(slash + 1, "Python.h");
+    struct stat st;
+    if (stat(buf, &st) == 0) return true;
+    *slash = 0;
+  }
+  return false;
+}
+
+typedef struct inclusion_scan {
+  CXTranslationUnit tu;
+  bool project;                 /* a project header is included */
+} inclusion_scan;
+
+static void visit_inclusion(CXFile f, CXSourceLocation *stack, unsigned depth, CXClientData data) {
+  inclusion_scan *sc = data;
+  if (depth == 0 || sc->project) return;      /* the main file itself, or decided */
+  if (clang_Location_isInSystemHeader(clang_getLocationForOffset(sc->tu, f, 0))) return;
+  CXString name = clang_getFileName(f);
+  const char *n = clang_getCString(name);
+  if (n && !in_python_headers(n)) sc->project = true;
+  clang_disposeString(name);
+}
+
+/* The length of TEXT's leading block of blank lines, comments and
+ * preprocessor directives; clang's preamble lies within it. Wherever it is
+ * unsure (a comment opened inside a directive, say) it errs on the long
+ * side, so that a changed #include in the preamble is never missed. */
+static size_t directive_block(const char *t, size_t n) {
+  size_t i = 0, good = 0;
+  bool in_comment = false;
+  while (i < n) {
+    bool directive = false, code = false, at_start = true;
+    while (i < n && t[i] != '\n') {
+      char c = t[i], d = i + 1 < n ? t[i + 1] : 0;
+      if (in_comment) {
+        if (c == '*' && d == '/') { in_comment = false; i += 2; } else i++;
+      } else if (c == '/' && d == '*') {
+        in_comment = true;
+        i += 2;
+      } else if (c == '/' && d == '/' && !directive) {
+        while (i < n && t[i] != '\n') i++;    /* to the end of the line */
+      } else if (c == '\\' && directive && (d == '\n' || (d == '\r' && i + 2 < n && t[i + 2] == '\n'))) {
+        i += d == '\n' ? 2 : 3;                  /* a directive goes on */
+      } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+        i++;
+      } else if (c == '#' && at_start) {
+        directive = true;
+        at_start = false;
+        i++;
+      } else if (directive) {
+        at_start = false;
+        i++;
+      } else {
+        code = true;
+        break;
+      }
+    }
+    if (code) break;
+    if (i < n) i++;                           /* the newline */
+    good = i;
+  }
+  return good;
+}
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;        /* FNV-1a */
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/* Does the unit include a header of the project (neither a system header
+ * nor one of CPython's)? */
+static bool includes_project_header(CXTranslationUnit tu) {
+  inclusion_scan sc = {tu, false};
+  clang_getInclusions(tu, visit_inclusion, &sc);
+  return sc.project;
+}
+
+/* Clang reports nothing after a fatal error (a missing #include) on the
+ * command line, but a unit parsed for editing goes on and what follows is
+ * noise: keep the errors up to the first fatal one. front_collect_errors
+ * appends one finding per diagnostic of severity error or worse, in
+ * libclang's order, from index FROM of ERRORS. */
+static void drop_after_fatal(CXTranslationUnit tu, gc_findings *errors, int from) {
+  unsigned nd = clang_getNumDiagnostics(tu);
+  int k = 0;
+  bool fatal = false;
+  for (unsigned i = 0; i < nd && !fatal; i++) {
+    CXDiagnostic d = clang_getDiagnostic(tu, i);
+    enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(d);
+    clang_disposeDiagnostic(d);
+    if (sev < CXDiagnostic_Error) continue;
+    k++;
+    fatal = sev == CXDiagnostic_Fatal;
+  }
+  if (!fatal) return;
+  while (errors->n > from + k) diag_free_one(&errors->v[--errors->n]);
+}
+
+/* Where each included file is brought into the main file: the #include
+ * line in the main file that leads to it. */
+typedef struct include_site {
+  char *name;                   /* as clang names the included file */
+  unsigned line, col;           /* of the #include in the main file */
+} include_site;
+
+typedef struct include_sites {
+  include_site *v;
+  int n, cap;
+} include_sites;
+
+static void visit_site(CXFile f, CXSourceLocation *stack, unsigned depth, CXClientData data) {
+  include_sites *sites = data;
+  if (depth == 0) return;
+  if (sites->n == sites->cap) {
+    sites->cap = sites->cap ? sites->cap * 2 : 64;
+    sites->v = realloc(sites->v, sizeof *sites->v * (size_t)sites->cap);
+    if (!sites->v) abort();
+  }
+  include_site *st = &sites->v[sites->n++];
+  CXString name = clang_getFileName(f);
+  st->name = xstrdup(clang_getCString(name) ? clang_getCString(name) : "");
+  clang_disposeString(name);
+  clang_getFileLocation(stack[depth - 1], NULL, &st->line, &st->col, NULL);
+}
+
+/* An error in an included file is shown where the user can act on it: at
+ * the #include line of the main file that brings the file in, with a note
+ * at the error's own place. */
+static void move_to_include_lines(gc_session *s, gc_findings *errors, int from) {
+  include_sites sites = {0};
+  bool scanned = false;
+  for (int i = from; i < errors->n; i++) {
+    gc_finding *f = &errors->v[i];
+    if (!f->loc.file || !f->loc.line || strcmp(f->loc.file, s->job.file) == 0) continue;
+    if (!scanned) {
+      clang_getInclusions(s->tu, visit_site, &sites);
+      scanned = true;
+    }
+    const include_site *site = NULL;
+    for (int k = 0; k < sites.n && !site; k++) {
+      const char *n = sites.v[k].name;
+      size_t dl = s->job.dir ? strlen(s->job.dir) : 0;
+      if (strcmp(n, f->loc.file) == 0 ||
+          (n[0] != '/' && dl && strncmp(f->loc.file, s->job.dir, dl) == 0 && f->loc.file[dl] == '/' &&
+           strcmp(f->loc.file + dl + 1, n) == 0))
+        site = &sites.v[k];
+    }
+    if (!site || !site->line) continue;
+    diag_note(f, f->loc, "%s", f->msg);
+    char *msg = NULL;
+    if (asprintf(&msg, "in included file: %s", f->msg) < 0) abort();
+    free(f->msg);
+    f->msg = msg;
+    free((char *)f->loc.file);
+    f->loc.file = xstrdup(s->job.file);
+    f->loc.line = site->line;
+    f->loc.col = site->col;
+  }
+  for (int k = 0; k < sites.n; k++) free(sites.v[k].name);
+  free(sites.v);
+}
+
+int session_check(gc_session *s, const char *text, size_t len, const gc_program_opts *opts,
+                  gc_findings *findings, gc_findings *errors) {
+  memset(&s->stats, 0, sizeof s->stats);
+  struct CXUnsavedFile unsaved = {s->job.file, text, (unsigned long)len};
+  double t0 = now_ms();
+  enum CXErrorCode err = parse(s, &unsaved, text ? 1 : 0);
+  /* Scanning the inclusions costs tens of milliseconds: do it after a
+   * fresh parse, and after a reparse only when the directive block at the
+   * top (which holds the preamble) has changed. */
+  bool scan = false;
+  if (err == CXError_Success && !s->all_decls) {
+    uint64_t h = text ? hash_bytes(text, directive_block(text, len)) : 0;
+    scan = !s->stats.reparsed || !text || !s->scanned || h != s->block_hash;
+    s->block_hash = h;
+    s->scanned = text != NULL;
+  }
+  if (scan && includes_project_header(s->tu)) {
+    /* A project header's functions are lowered too: visit everything from
+     * now on, with a new index and a new parse. */
+    clang_disposeTranslationUnit(s->tu);
+    s->tu = NULL;
+    clang_disposeIndex(s->index);
+    s->index = clang_createIndex(0, 0);
+    s->all_decls = true;
+    err = parse(s, &unsaved, text ? 1 : 0);
+  }
+  s->stats.all_decls = s->all_decls;
+  double t1 = now_ms();
+  s->stats.parse_ms = t1 - t0;
+  if (err != CXError_Success) {
+    gc_loc floc = {s->job.file, 0, 0};
+    diag_add(errors, "clang-diagnostic-error", GC_SEV_ERROR, floc, NULL, "%s: %s", s->job.file,
+             parse_failure(err));
+    return 2;
+  }
+
+  arena A = {0};
+  int from = errors->n;
+  int rc = front_collect_errors(s->tu, &s->job, &A, errors);
+  if (rc != 0) {
+    drop_after_fatal(s->tu, errors, from);
+    move_to_include_lines(s, errors, from);
+    arena_free(&A);
+    s->stats.lower_ms = now_ms() - t1;
+    return rc;
+  }
+  ir_tu tu;
+  memset(&tu, 0, sizeof tu);
+  tu.path = arena_strdup(&A, s->job.file);
+  front_lower_cxtu(s->tu, s->job.dir, &A, &tu);
+  double t2 = now_ms();
+  s->stats.lower_ms = t2 - t1;
+
+  gc_program *p = program_new(opts);
+  program_add_lowered(p, &A, &tu);    /* takes the arena */
+  program_analyze(p, findings);
+  program_free(p);
+  s->stats.analyse_ms = now_ms() - t2;
+  return 0;
+}
+
+const gc_session_stats *session_stats(const gc_session *s) { return &s->stats; }
+
+const gc_job *session_job(const gc_session *s) { return &s->job; }
+
+void session_close(gc_session *s) {
+  if (!s) return;
+  if (s->tu) clang_disposeTranslationUnit(s->tu);
+  clang_disposeIndex(s->index);
+  free(s->job.file);
+  free(s->job.dir);
+  for (int i = 0; i < s->job.nargs; i++) free(s->job.args[i]);
+  free(s->job.args);
+  free(s);
+}
