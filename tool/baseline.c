@@ -14,6 +14,7 @@
 #include "baseline.h"
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -167,7 +168,8 @@ gc_baseline *baseline_load(const char *path, char **err) {
     be->file = xstrdup(file);
     be->function = xstrdup(function);
     be->snippet = baseline_normalise(snippet);
-    be->count = count ? (int)json_integer_value(count) : 1;
+    json_int_t cv = count ? json_integer_value(count) : 1;
+    be->count = cv > INT_MAX ? INT_MAX : (int)cv;
     be->h = key_hash(be->rule, be->file, be->function, be->snippet);
   }
   json_decref(root);
