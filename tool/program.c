@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arena.h"
+#include "cache.h"
 #include "flow.h"
 #include "ir.h"
 #include "lower.h"
@@ -36,7 +37,14 @@ gc_program *program_new(const gc_program_opts *opts) {
 int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
   tu_slot *s = calloc(1, sizeof *s);
   if (!s) abort();
-  int rc = front_lower_job(job, &s->A, &s->tu, errors);
+  /* the result cache (cache.c): an unchanged unit is read back, not parsed */
+  cache_ticket ticket;
+  int rc = 0;
+  if (!cache_lookup(job, &s->A, &s->tu, &ticket)) {
+    int nerrors = errors->n;
+    rc = front_lower_job(job, &s->A, &s->tu, errors);
+    if (rc == 0 && errors->n == nerrors) cache_store(job, &s->tu, &ticket);
+  }
   if (rc != 0) {
     arena_free(&s->A);
     free(s);
