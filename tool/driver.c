@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "baseline.h"
+#include "cache.h"
 #include "cdb.h"
 #include "config.h"
 #include "output.h"
@@ -119,6 +120,8 @@ typedef struct options {
   int jobs;                  /* -j */
   int shard_i, shard_n;      /* --shard I/N, 1-based I; N == 0: none */
   const char *config_file, *baseline, *write_baseline;
+  const char *cache_dir;      /* --cache-dir */
+  bool no_cache;             /* --no-cache */
 } options;
 
 static void usage(FILE *out) {
@@ -153,6 +156,9 @@ static void usage(FILE *out) {
       "                       report NOLINT comments naming a rule that suppress nothing\n"
       "  --verify             check findings against expected-* comments (for tests)\n"
       "  --dump-cfg           print the lowered control-flow graphs and GIL states\n"
+      "  --cache-dir=DIR      keep the result cache in DIR (default: $GILCHECK_CACHE_DIR,\n"
+      "                       else $XDG_CACHE_HOME/gilcheck, else ~/.cache/gilcheck)\n"
+      "  --no-cache           parse every file; neither read nor write the cache\n"
       "  -v                   say which flags and configuration each file gets\n"
       "  --version            print gilcheck's and libclang's versions\n"
       "  --help               print this help\n"
@@ -172,7 +178,8 @@ typedef struct optdef {
 
 enum {
   O_CHECKS, O_LIST_RULES, O_VERBOSE, O_VERSION, O_HELP, O_FORMAT, O_OUTPUT, O_JOBS, O_SHARD,
-  O_CONFIG, O_BASELINE, O_WRITE_BASELINE, O_VERIFY, O_DUMP_CFG, O_UNUSED, O_BUILD_DIR
+  O_CONFIG, O_BASELINE, O_WRITE_BASELINE, O_VERIFY, O_DUMP_CFG, O_UNUSED, O_BUILD_DIR,
+  O_CACHE_DIR, O_NO_CACHE
 };
 
 static const optdef long_opts[] = {
@@ -191,6 +198,8 @@ static const optdef long_opts[] = {
     {"report-unused-suppressions", ARG_NONE, O_UNUSED},
     {"output", ARG_REQ, O_OUTPUT},
     {"verbose", ARG_NONE, O_VERBOSE},
+    {"cache-dir", ARG_REQ, O_CACHE_DIR},
+    {"no-cache", ARG_NONE, O_NO_CACHE},
     {NULL, 0, 0},
 };
 
@@ -256,6 +265,8 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
   case O_VERIFY: o->verify = true; break;
   case O_DUMP_CFG: o->dump_cfg = true; break;
   case O_UNUSED: o->report_unused = true; break;
+  case O_CACHE_DIR: o->cache_dir = val; break;
+  case O_NO_CACHE: o->no_cache = true; break;
   case O_BUILD_DIR: {
     /* "build/" and "build" name the same database in messages. */
     char *v = (char *)val;                       /* an argv string: ours to trim */
@@ -845,6 +856,8 @@ int driver_main(int argc, char **argv) {
   const gc_config **all_configs;
   int nconfigs = config_set_all(d->configs, &all_configs);
   for (int i = 0; i < nconfigs; i++) config_apply_api(all_configs[i]);
+  /* the result cache (cache.c): after the api facts, which it fingerprints */
+  if (!o->no_cache && d->jobs.n > 0) cache_enable(o->cache_dir, all_configs, nconfigs, verbose);
 
   FILE *out = o->verify || o->write_baseline ? NULL : open_output(d);
   if (!o->verify && !o->write_baseline && !out) {
@@ -886,6 +899,7 @@ int driver_main(int argc, char **argv) {
     fflush(dump);
   }
   program_free(prog);
+  cache_disable();
 
   /* Filter: NOLINT comments, then each file's configuration, then the baseline. */
   show_paths(&all);
