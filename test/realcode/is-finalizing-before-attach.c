@@ -7,7 +7,7 @@
 // older _Py_IsFinalizing it replaces must be allowed without the GIL (they
 // read an atomic runtime field).
 //
-// FALSE POSITIVE today: "call to '_Py_IsFinalizing' without holding the GIL"
+// FALSE POSITIVE (as of commit d4e84d8): "call to '_Py_IsFinalizing' without holding the GIL"
 // (with pycurl's own macro around it the message even names the macro,
 // "call to 'PYCURL_BEGIN_CALLBACK'", rather than the API function). Seen on
 // pycurl with a .gilcheck.yml that declares curl_easy_setopt's callback

@@ -7,7 +7,7 @@
 // otherwise), and then calls PyEval_SaveThread, dropping the result because
 // it is the value already in the slot.
 //
-// FALSE POSITIVE today: "'ok_leave_checked' returns with the GIL released, and
+// FALSE POSITIVE (as of commit d4e84d8): "'ok_leave_checked' returns with the GIL released, and
 // the saved thread state is lost". The thread state is not lost: it lives in
 // *slot, which the caller owns (the contract's helper-pair case, "stores the
 // thread state where its caller can reach it"), and the identity check proves

@@ -1,4 +1,4 @@
-// MISSED today. Reduced from ninia/jep (src/main/c/Jep/pyembed.c,
+// MISSED (as of commit d4e84d8). Reduced from ninia/jep (src/main/c/Jep/pyembed.c,
 // pyembed_thread_init): an entry point called from a foreign runtime without
 // the GIL attaches a saved thread state (PyEval_AcquireThread /
 // PyEval_RestoreThread), does Python work, and detaches before returning --

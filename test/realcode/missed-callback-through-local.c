@@ -1,4 +1,4 @@
-// MISSED today. Reduced from pycurl (src/easyopt.c): most of pycurl's libcurl
+// MISSED (as of commit d4e84d8). Reduced from pycurl (src/easyopt.c): most of pycurl's libcurl
 // callbacks are handed to curl_easy_setopt through a local function-pointer
 // variable (`const curl_write_callback w_cb = write_callback;` and later
 // `curl_easy_setopt(handle, opt, w_cb)`), only a few directly by name. With a

@@ -1,4 +1,4 @@
-// MISSED today: helpers that take or give up the GIL only on some paths get
+// MISSED (as of commit d4e84d8): helpers that take or give up the GIL only on some paths get
 // the summary "effect unknown", and everything after a call to them in the
 // caller goes unchecked. Two real shapes:
 //

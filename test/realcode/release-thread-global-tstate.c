@@ -4,7 +4,7 @@
 // variable) gives the GIL up so that other threads can attach; a shutdown
 // routine later takes it back with PyEval_AcquireThread(the same variable).
 //
-// FALSE POSITIVE today: gilcheck says "returns with the GIL released, and the
+// FALSE POSITIVE (as of commit d4e84d8): gilcheck says "returns with the GIL released, and the
 // saved thread state is lost" at each return after PyEval_ReleaseThread. The
 // thread state is not lost: it was stored in a global before the release, and
 // PyEval_ReleaseThread's argument *is* that global. Only a release whose
