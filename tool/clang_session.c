@@ -5,10 +5,12 @@
  * (CXTranslationUnit_PrecompiledPreamble | CreatePreambleOnFirstParse);
  * later checks call clang_reparseTranslationUnit with the editor's text as
  * an unsaved file, which reuses the preamble while the #include block and
- * the headers it was built from are unchanged. Errors are not kept going
- * past (no KeepGoing): a unit with errors is not analysed, as on the command
- * line. When a reparse fails the unit is disposed of and the next check
- * parses from scratch.
+ * the headers it was built from are unchanged (libclang compares their size
+ * and modification time in seconds; the project's own headers are also
+ * compared here to the nanosecond, and a change means a fresh parse).
+ * Errors are not kept going past (no KeepGoing): a unit with errors is not
+ * analysed, as on the command line. When a reparse fails the unit is
+ * disposed of and the next check parses from scratch.
  *
  * Visiting a unit's top-level cursors also visits everything the preamble
  * holds: Python.h's declarations and its tens of thousands of macro
@@ -34,12 +36,20 @@
 #include "ir.h"
 #include "lower.h"
 
+/* A project header the unit includes, as it was on disk at the last scan. */
+typedef struct tracked_header {
+  char *path;
+  struct stat st;
+} tracked_header;
+
 struct gc_session {
   gc_job job;                   /* own copy */
   CXIndex index;
   bool all_decls;               /* the index visits the preamble's declarations too */
   bool scanned;                 /* the inclusions were scanned for this directive block */
   uint64_t block_hash;          /* of the leading directive block they were scanned for */
+  tracked_header *headers;      /* the project headers the unit includes */
+  int nheaders;
   CXTranslationUnit tu;         /* NULL before the first parse or after a failed reparse */
   gc_session_stats stats;
 };
@@ -120,19 +130,53 @@ static bool in_python_headers(const char *path) {
   return false;
 }
 
-typedef struct inclusion_scan {
-  CXTranslationUnit tu;
-  bool project;                 /* a project header is included */
-} inclusion_scan;
+static void forget_headers(gc_session *s) {
+  for (int i = 0; i < s->nheaders; i++) free(s->headers[i].path);
+  free(s->headers);
+  s->headers = NULL;
+  s->nheaders = 0;
+}
 
 static void visit_inclusion(CXFile f, CXSourceLocation *stack, unsigned depth, CXClientData data) {
-  inclusion_scan *sc = data;
-  if (depth == 0 || sc->project) return;      /* the main file itself, or decided */
-  if (clang_Location_isInSystemHeader(clang_getLocationForOffset(sc->tu, f, 0))) return;
+  gc_session *s = data;
+  if (depth == 0) return;                     /* the main file itself */
+  if (clang_Location_isInSystemHeader(clang_getLocationForOffset(s->tu, f, 0))) return;
   CXString name = clang_getFileName(f);
   const char *n = clang_getCString(name);
-  if (n && !in_python_headers(n)) sc->project = true;
+  if (n && *n && !in_python_headers(n)) {
+    char *path = n[0] != '/' && s->job.dir ? NULL : xstrdup(n);
+    if (!path && asprintf(&path, "%s/%s", s->job.dir, n) < 0) abort();
+    tracked_header *h = realloc(s->headers, sizeof *h * (size_t)(s->nheaders + 1));
+    if (!h) abort();
+    s->headers = h;
+    h = &s->headers[s->nheaders++];
+    h->path = path;
+    if (stat(path, &h->st) != 0) memset(&h->st, 0, sizeof h->st);
+  }
   clang_disposeString(name);
+}
+
+/* Finds the project headers the unit includes (neither system headers nor
+ * CPython's), and how they are on disk now. */
+static void scan_project_headers(gc_session *s) {
+  forget_headers(s);
+  clang_getInclusions(s->tu, visit_inclusion, s);
+}
+
+/* Has a project header changed on disk since the last scan? libclang
+ * reuses a preamble when its files keep their size and their modification
+ * time in whole seconds, so a header edited twice within a second to the
+ * same size would go unnoticed; the time in nanoseconds does not. */
+static bool headers_changed(const gc_session *s) {
+  for (int i = 0; i < s->nheaders; i++) {
+    const struct stat *was = &s->headers[i].st;
+    struct stat st;
+    if (stat(s->headers[i].path, &st) != 0) return was->st_ino != 0;
+    if (st.st_ino != was->st_ino || st.st_dev != was->st_dev || st.st_size != was->st_size ||
+        st.st_mtim.tv_sec != was->st_mtim.tv_sec || st.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
+      return true;
+  }
+  return false;
 }
 
 /* The length of TEXT's leading block of blank lines, comments and
@@ -183,14 +227,6 @@ static uint64_t hash_bytes(const char *s, size_t n) {
     h *= 1099511628211ULL;
   }
   return h;
-}
-
-/* Does the unit include a header of the project (neither a system header
- * nor one of CPython's)? */
-static bool includes_project_header(CXTranslationUnit tu) {
-  inclusion_scan sc = {tu, false};
-  clang_getInclusions(tu, visit_inclusion, &sc);
-  return sc.project;
 }
 
 /* Clang reports nothing after a fatal error (a missing #include) on the
@@ -283,18 +319,21 @@ int session_check(gc_session *s, const char *text, size_t len, const gc_program_
   memset(&s->stats, 0, sizeof s->stats);
   struct CXUnsavedFile unsaved = {s->job.file, text, (unsigned long)len};
   double t0 = now_ms();
+  if (s->tu && headers_changed(s)) {
+    clang_disposeTranslationUnit(s->tu);     /* a fresh parse builds a fresh preamble */
+    s->tu = NULL;
+  }
   enum CXErrorCode err = parse(s, &unsaved, text ? 1 : 0);
   /* Scanning the inclusions costs tens of milliseconds: do it after a
    * fresh parse, and after a reparse only when the directive block at the
    * top (which holds the preamble) has changed. */
-  bool scan = false;
-  if (err == CXError_Success && !s->all_decls) {
+  if (err == CXError_Success) {
     uint64_t h = text ? hash_bytes(text, directive_block(text, len)) : 0;
-    scan = !s->stats.reparsed || !text || !s->scanned || h != s->block_hash;
+    if (!s->stats.reparsed || !text || !s->scanned || h != s->block_hash) scan_project_headers(s);
     s->block_hash = h;
     s->scanned = text != NULL;
   }
-  if (scan && includes_project_header(s->tu)) {
+  if (err == CXError_Success && !s->all_decls && s->nheaders > 0) {
     /* A project header's functions are lowered too: visit everything from
      * now on, with a new index and a new parse. */
     clang_disposeTranslationUnit(s->tu);
@@ -347,6 +386,7 @@ void session_close(gc_session *s) {
   if (!s) return;
   if (s->tu) clang_disposeTranslationUnit(s->tu);
   clang_disposeIndex(s->index);
+  forget_headers(s);
   free(s->job.file);
   free(s->job.dir);
   for (int i = 0; i < s->job.nargs; i++) free(s->job.args[i]);

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include "lsp.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -833,7 +834,7 @@ static void on_did_open(server *S, json_t *params) {
 }
 
 /* Replaces bytes [A, B) of the document with REPL. */
-static void splice(doc *d, size_t a, size_t b, const char *repl, size_t n) {
+static void replace_text(doc *d, size_t a, size_t b, const char *repl, size_t n) {
   if (b < a) { size_t t = a; a = b; b = t; }
   size_t len = d->len - (b - a) + n;
   char *t = xmalloc(len + 1);
@@ -867,9 +868,9 @@ static void on_did_change(server *S, json_t *params) {
                            json_integer_value(json_object_get(s, "character")), S->utf8);
       size_t b = offset_of(d->text, d->len, json_integer_value(json_object_get(e, "line")),
                            json_integer_value(json_object_get(e, "character")), S->utf8);
-      splice(d, a, b, json_string_value(text), json_string_length(text));
+      replace_text(d, a, b, json_string_value(text), json_string_length(text));
     } else {
-      splice(d, 0, d->len, json_string_value(text), json_string_length(text));
+      replace_text(d, 0, d->len, json_string_value(text), json_string_length(text));
     }
   }
   json_t *v = json_object_get(json_object_get(params, "textDocument"), "version");
@@ -885,7 +886,7 @@ static void on_did_save(server *S, json_t *params) {
     return;
   }
   json_t *text = json_object_get(params, "text");
-  if (json_is_string(text)) splice(d, 0, d->len, json_string_value(text), json_string_length(text));
+  if (json_is_string(text)) replace_text(d, 0, d->len, json_string_value(text), json_string_length(text));
   check(S, d);
 }
 
@@ -1011,20 +1012,29 @@ int lsp_main(int argc, char **argv) {
     }
   }
 
-  /* The protocol owns standard output: keep a stream of our own on it and
-   * point descriptor 1 at standard error, so that nothing printed elsewhere
-   * can corrupt the stream. A client that goes away is an error on write,
-   * not a signal. */
+  /* The protocol owns standard input and output: keep streams of our own
+   * on them (closed in child processes) and point descriptors 0 and 1 at
+   * /dev/null and standard error, so that nothing printed elsewhere can
+   * corrupt the stream and no child (python3 for the include directories)
+   * can read the client's messages. A client that goes away is an error on
+   * write, not a signal. */
   signal(SIGPIPE, SIG_IGN);
   fflush(stdout);
-  int fd = dup(1);
-  S.out = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (!S.out) {
-    S.out = stdout;
+  int out_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+  int in_fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+  S.out = out_fd >= 0 ? fdopen(out_fd, "wb") : NULL;
+  S.in = in_fd >= 0 ? fdopen(in_fd, "rb") : NULL;
+  if (S.out) dup2(2, 1);
+  else S.out = stdout;
+  if (S.in) {
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0 && null_fd != 0) {
+      dup2(null_fd, 0);
+      close(null_fd);
+    }
   } else {
-    dup2(2, 1);
+    S.in = stdin;
   }
-  S.in = stdin;
   say("gilcheck %s language server (%s)", GILCHECK_VERSION, program_clang_version());
 
   int status = -1;
@@ -1058,5 +1068,6 @@ int lsp_main(int argc, char **argv) {
   free(S.root);
   free(S.cdb_dir);
   if (S.out != stdout) fclose(S.out);
+  if (S.in != stdin) fclose(S.in);
   return status;
 }
