@@ -99,6 +99,8 @@ typedef struct lower {
   VEC(ir_entry_hint) hints;
   hmap files;            /* CXFile -> file_info* */
   hmap macros;           /* (CXFile, offset) -> const char* macro name */
+  hmap aliases;          /* (CXFile, offset) -> the object macro a project macro stands for */
+  hmap alias_cache;      /* macro definition -> that name, or (void*)1 for none */
   hmap noreturn_cache;   /* callee cursor hash -> 1 (noreturn) / 2 (not) */
   /* per function */
   ir_func *fn;
@@ -117,6 +119,7 @@ typedef struct lower {
   VEC(label_info) labels;
   VEC(pending_goto) gotos;
   hmap claimed;          /* macro expansions already turned into an event */
+  VEC(struct fnvar { int var; CXCursor fn; }) fnvars;  /* locals holding a function's address */
   const char *abandon;
 } lower;
 
@@ -718,6 +721,15 @@ static bool function_ref(lower *L, CXCursor e, CXCursor *fn) {
   return true;
 }
 
+/* A local given a function's address (cb = on_data;), remembered so that
+ * passing the local to a thread creator or callback API names the function. */
+static void note_fnvar(lower *L, int v, CXCursor value) {
+  CXCursor fn;
+  if (v < 0 || !function_ref(L, value, &fn)) return;
+  struct fnvar fv = {v, fn};
+  vec_push(L->A, L->fnvars, fv);
+}
+
 static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   CXFile f;
   unsigned off;
@@ -774,8 +786,15 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   const thread_creator_fact *tc = thread_creator_lookup(name);
   if (tc && tc->fn_arg < nargs) {
     CXCursor fn;
-    if (function_ref(L, clang_Cursor_getArgument(call, (unsigned)tc->fn_arg), &fn)) {
+    CXCursor arg = clang_Cursor_getArgument(call, (unsigned)tc->fn_arg);
+    if (function_ref(L, arg, &fn)) {
       add_hint(L, fn, ENTRY_RELEASED, loc, arena_printf(L->A, "started by '%s'", name));
+    } else {
+      int v = local_of(L, arg);
+      for (int i = 0; v >= 0 && i < L->fnvars.n; i++)
+        if (L->fnvars.v[i].var == v)
+          add_hint(L, L->fnvars.v[i].fn, ENTRY_RELEASED, loc,
+                   arena_printf(L->A, "started by '%s' (through '%s')", name, L->vars.v[v].name));
     }
   }
   if (e->noreturn) end_path(L, TERM_NORETURN, loc, -1);
@@ -792,14 +811,21 @@ static void claim_objmacro(lower *L, CXCursor e) {
   f = ff;
   const char *m = macro_at(L, f, off);
   if (!m) return;
+  const char *name = m;
   const objmacro_fact *om = objmacro_lookup(m);
-  if (!om) return;
+  if (!om) {
+    hslot *a = hmap_find(&L->aliases, (uintptr_t)f, off, 0);
+    if (!a || !a->val) return;
+    name = a->val;
+    om = objmacro_lookup(name);
+    if (!om) return;
+  }
   hslot *s = hmap_find(&L->claimed, (uintptr_t)f, off, 1);
   if (s->val) return;
   s->val = (void *)1;
   if (!om->needs_gil) return;
   ir_event *ev = add_event(L, EV_OBJMACRO, loc_of(L, sl, NULL, NULL));
-  ev->callee = m;
+  ev->callee = name;
   ev->macro = m;
   ev->needs_gil = true;
 }
@@ -828,6 +854,7 @@ static void lower_assign(lower *L, CXCursor lhs, CXCursor rhs, gc_loc loc) {
       return;
     }
     lower_expr(L, rhs, RES_OTHER, -1);
+    note_fnvar(L, v, rhs);
     ir_event *e = add_event(L, EV_ASSIGN, loc);
     e->var = (int16_t)v;
     int u = local_of(L, rhs);
@@ -977,6 +1004,7 @@ static void lower_decl(lower *L, CXCursor d) {
     return;
   }
   lower_expr(L, init, RES_OTHER, -1);
+  note_fnvar(L, v, init);
   ir_event *e = add_event(L, EV_ASSIGN, loc);
   e->var = (int16_t)v;
   int u = local_of(L, init);
@@ -1374,6 +1402,7 @@ static void lower_function(lower *L, CXCursor c) {
   memset(&L->cstack, 0, sizeof L->cstack);
   memset(&L->labels, 0, sizeof L->labels);
   memset(&L->gotos, 0, sizeof L->gotos);
+  memset(&L->fnvars, 0, sizeof L->fnvars);
   hmap_free(&L->varmap);
   hmap_free(&L->claimed);
   L->njumps = L->nsws = 0;
@@ -1472,10 +1501,7 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
   clang_getFileLocation(clang_getCursorLocation(c), &f, &line, &col, &off);
   file_info *fi = file_of(L, f);
   if (!fi || fi->cls != FC_PROJECT) return CXChildVisit_Continue;
-  if (k == CXCursor_MacroExpansion) {
-    hslot *s = hmap_find(&L->macros, (uintptr_t)f, off, 1);
-    if (!s->val) s->val = (void *)cx_str(L, clang_getCursorSpelling(c));
-  } else if (k == CXCursor_FunctionDecl && clang_isCursorDefinition(c)) {
+  if (k == CXCursor_FunctionDecl && clang_isCursorDefinition(c)) {
     lower_function(L, c);
     const char *name = L->fn ? L->fn->name : NULL;
     if (name && !strncmp(name, "PyInit_", 7))
@@ -1495,9 +1521,42 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
   return CXChildVisit_Continue;
 }
 
-/* Macro expansions come before the declarations that use them in the
- * top-level cursor order, but a function-like macro used inside a body is
- * listed before that function too; collect all of them first. */
+/* A project macro that is only another name for an object-internals
+ * macro (#define Bytes_AS_STRING PyBytes_AS_STRING, or a function-like
+ * alias): the name it stands for, so that it is judged like the original. */
+static const char *alias_of(lower *L, CXCursor expansion) {
+  CXCursor def = clang_getCursorReferenced(expansion);
+  if (clang_Cursor_isNull(def) || clang_getCursorKind(def) != CXCursor_MacroDefinition) return NULL;
+  hslot *s = hmap_find(&L->alias_cache, 3, cursor_hash(def), 1);
+  if (s->val) return s->val == (void *)1 ? NULL : s->val;
+  s->val = (void *)1;
+  CXToken *toks = NULL;
+  unsigned n = 0;
+  clang_tokenize(L->tu, clang_getCursorExtent(def), &toks, &n);
+  unsigned i = 1;   /* token 0 is the macro's name */
+  if (clang_Cursor_isMacroFunctionLike(def)) {
+    int depth = 0;
+    for (; i < n; i++) {
+      CXString sp = clang_getTokenSpelling(L->tu, toks[i]);
+      const char *t = clang_getCString(sp);
+      if (!strcmp(t, "(")) depth++;
+      else if (!strcmp(t, ")")) depth--;
+      clang_disposeString(sp);
+      if (depth == 0) { i++; break; }
+    }
+  }
+  if (i < n && clang_getTokenKind(toks[i]) == CXToken_Identifier) {
+    CXString sp = clang_getTokenSpelling(L->tu, toks[i]);
+    const char *t = clang_getCString(sp);
+    if (t && objmacro_lookup(t)) s->val = (void *)arena_strdup(L->A, t);
+    clang_disposeString(sp);
+  }
+  if (toks) clang_disposeTokens(L->tu, toks, n);
+  return s->val == (void *)1 ? NULL : s->val;
+}
+
+/* Macro expansions in the project's own files, by place: events name the
+ * macro the user wrote. Collected before any function is lowered. */
 static enum CXChildVisitResult visit_macros(CXCursor c, CXCursor parent, CXClientData d) {
   lower *L = d;
   if (clang_getCursorKind(c) != CXCursor_MacroExpansion) return CXChildVisit_Continue;
@@ -1507,7 +1566,13 @@ static enum CXChildVisitResult visit_macros(CXCursor c, CXCursor parent, CXClien
   file_info *fi = file_of(L, f);
   if (!fi || fi->cls != FC_PROJECT) return CXChildVisit_Continue;
   hslot *s = hmap_find(&L->macros, (uintptr_t)f, off, 1);
-  if (!s->val) s->val = (void *)cx_str(L, clang_getCursorSpelling(c));
+  if (s->val) return CXChildVisit_Continue;
+  const char *name = cx_str(L, clang_getCursorSpelling(c));
+  s->val = (void *)name;
+  if (!objmacro_lookup(name) && !api_lookup(name)) {
+    const char *a = alias_of(L, c);
+    if (a) hmap_find(&L->aliases, (uintptr_t)f, off, 1)->val = (void *)a;
+  }
   return CXChildVisit_Continue;
 }
 
@@ -1528,6 +1593,8 @@ int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
   out->nhints = L.hints.n;
   hmap_free(&L.files);
   hmap_free(&L.macros);
+  hmap_free(&L.aliases);
+  hmap_free(&L.alias_cache);
   hmap_free(&L.noreturn_cache);
   hmap_free(&L.varmap);
   hmap_free(&L.claimed);

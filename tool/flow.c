@@ -558,10 +558,10 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
   bool a0null = e->argnull & 1;
   switch (fx) {
   case FX_RELEASE:
-    if (!strcmp(e->callee, "PyEval_ReleaseThread") && a0 >= 0) {
+    if (!strcmp(e->callee, "PyEval_ReleaseThread") || !strcmp(e->callee, "PyEval_ReleaseLock")) {
+      /* the caller holds the thread state already: it is its argument */
       do_release(c, s, e, ev, -1, REL_STORED);
-      k->v[a0].ts = T_DETACHED;
-      hist_add(&s->a, a0, ev);
+      if (a0 >= 0) { k->v[a0].ts = T_DETACHED; hist_add(&s->a, a0, ev); }
     } else {
       do_release(c, s, e, ev, -1, release_kind_of_result(e));
       set_result(s, e, ev, NZ_NONZERO, T_SAVED, 0);
@@ -806,7 +806,11 @@ static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
                                k->ens_var[i] >= 0 ? var_name(c, k->ens_var[i]) : NULL, s->a.ens_ev[i]);
     bool came_released = k->entry_req == REQ_RELEASED || c->p->entry[c->fi] == ENTRY_RELEASED;
     if (k->gil == G_RELEASED && !came_released) {
-      if (k->rel_kind == REL_LOCAL || k->rel_kind == REL_LOST)
+      /* A dropped PyEval_SaveThread result is lost only if nobody else has
+       * the thread state; a helper entered from C may detach a state its
+       * caller keeps (a slot passed in), so only a function entered from
+       * Python is sure to have lost it. */
+      if (k->rel_kind == REL_LOCAL || (k->rel_kind == REL_LOST && entry_held))
         rule_unbalanced_release_exit(c, b->term_loc, true, entry_held);
       else if (entry_held && !(c->fn->annot & ANNOT_RELEASES_GIL) &&
                (k->rel_kind == REL_STORED || k->rel_kind == REL_CALL))

