@@ -12,4 +12,5 @@ void rule_critical_section_exit(flow_ctx *c, gc_loc loc, int begin_event) {
   gc_finding *f = flow_finding(c, R_CRITICAL_SECTION_UNBALANCED, loc,
                                "'%s' returns with a critical section still open", flow_func(c)->name);
   if (f) flow_note_event(c, f, begin_event, "the critical section begins here");
+  flow_note_branches_since(c, f, begin_event);
 }

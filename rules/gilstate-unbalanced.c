@@ -16,6 +16,7 @@ void rule_gilstate_unbalanced(flow_ctx *c, enum gilstate_problem p, gc_loc loc, 
     else
       f = flow_finding(c, R_GILSTATE_UNBALANCED, loc, "the state from '%s' is not released on this path", ens);
     if (f) flow_note_event(c, f, ensure_event, "'%s' called here", ens);
+    flow_note_branches_since(c, f, ensure_event);
     break;
   case GS_OUT_OF_ORDER:
     f = flow_finding(c, R_GILSTATE_UNBALANCED, loc,

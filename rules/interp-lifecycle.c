@@ -38,4 +38,5 @@ void rule_interp_lifecycle(flow_ctx *c, enum lifecycle_problem p, gc_loc loc, co
     break;
   }
   if (f) lifecycle_history_notes(c, f, var, h, n);
+  if (p == LC_LEAK && n > 0) flow_note_branches_since(c, f, h[n - 1]);
 }

@@ -65,4 +65,5 @@ void rule_tstate_lifecycle(flow_ctx *c, enum lifecycle_problem p, gc_loc loc, co
     break;
   }
   if (f) history(c, f, var, h, n);
+  if (p == LC_LEAK && n > 0) flow_note_branches_since(c, f, h[n - 1]);
 }

@@ -18,6 +18,10 @@ void rule_unbalanced_release_exit(flow_ctx *c, gc_loc loc, bool lost, bool entry
     f = flow_finding(c, R_UNBALANCED_RELEASE, loc,
                      "'%s' returns with the GIL released, and the saved thread state is lost",
                      flow_func(c)->name);
+  else if (flow_entry_is_annotation(c))
+    f = flow_finding(c, R_UNBALANCED_RELEASE, loc,
+                     "'%s' returns with the GIL released, but its callers hold it (annotated GILCHECK_REQUIRES_GIL)",
+                     flow_func(c)->name);
   else
     f = flow_finding(c, R_UNBALANCED_RELEASE, loc,
                      "'%s' returns to Python with the GIL released", flow_func(c)->name);

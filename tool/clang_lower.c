@@ -541,15 +541,14 @@ static void key_append(lower *L, CXCursor e, char **buf, size_t *len, size_t *ca
 
 /* The condition's text as written, when it is written in the file itself. */
 static const char *cond_text(lower *L, CXCursor e) {
+  /* the extent is in the file's own coordinates: a macro at either end
+   * counts as its whole invocation, as the user wrote it */
   CXSourceRange r = clang_getCursorExtent(e);
-  CXSourceLocation b = clang_getRangeStart(r), en = clang_getRangeEnd(r);
   CXFile f1, f2;
   unsigned o1, o2, l, c;
-  clang_getSpellingLocation(b, &f1, &l, &c, &o1);
-  clang_getSpellingLocation(en, &f2, &l, &c, &o2);
-  CXFile g1; unsigned go1;
-  clang_getFileLocation(b, &g1, &l, &c, &go1);
-  if (!f1 || f1 != f2 || o2 <= o1 || o2 - o1 > 120 || g1 != f1 || go1 != o1) return NULL;
+  clang_getFileLocation(clang_getRangeStart(r), &f1, &l, &c, &o1);
+  clang_getFileLocation(clang_getRangeEnd(r), &f2, &l, &c, &o2);
+  if (!f1 || f1 != f2 || o2 <= o1 || o2 - o1 > 120) return NULL;
   size_t size;
   const char *buf = clang_getFileContents(L->tu, f1, &size);
   if (!buf || o2 > size) return NULL;

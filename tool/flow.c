@@ -125,6 +125,10 @@ static const ir_event *ev_at(flow_ctx *c, int id, int *block) {
 
 const ir_event *flow_event(flow_ctx *c, int id) { return ev_at(c, id, NULL); }
 const ir_func *flow_func(flow_ctx *c) { return c->fn; }
+bool flow_entry_is_annotation(flow_ctx *c) {
+  const ir_entry_hint *h = c->p->entry_hint[c->fi];
+  return h && h->why && !strncmp(h->why, "annotated", 9);
+}
 const char *flow_callee_name(flow_ctx *c, int fn) {
   return fn >= 0 && fn < c->p->nfuncs ? c->p->funcs[fn]->name : "?";
 }
@@ -231,44 +235,73 @@ static bool block_acts(flow_ctx *c, int block) {
   return false;
 }
 
-void flow_note_release_path(flow_ctx *c, gc_finding *f) {
-  if (!f) return;
-  const ir_cond *notes[8];
-  bool senses[8];
-  int n = 0, before_release = 0;
-  int32_t rel = c->sa->rel_ev;
+/* The branches that decide the path from 'stop' (a node where something
+ * happened: a release, an Ensure) to the node at hand, nearest first; *first
+ * tells whether the earliest one is the branch into 'stop' itself. */
+typedef struct branch_notes { const ir_cond *cond[8]; bool sense[8]; int n; bool into_stop; } branch_notes;
+
+static void collect_branches(flow_ctx *c, bool (*is_stop)(flow_ctx *, node *, int), int arg, branch_notes *out) {
+  out->n = 0;
+  out->into_stop = false;
   int target = c->cur ? c->cur->block : -1;
   bool acted = false;
-  for (node *x = c->cur; x && x->pred && n < 8; x = x->pred) {
-    int n0 = n;
+  for (node *x = c->cur; x && x->pred && out->n < 8; x = x->pred) {
+    bool stop = is_stop(c, x, arg);
     if (block_acts(c, x->block)) acted = true;
     const ir_block *pb = &c->fn->blocks[x->pred->block];
     if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text) {
-      /* A branch explains the path if the other way does not lead here, or
-       * if the way taken changed the GIL before the next branch. */
       bool other_reaches = false;
       for (int i = 0; i < pb->nsucc; i++)
         if (pb->succ[i].to != x->block && reaches(c, pb->succ[i].to, target)) other_reaches = true;
-      if (!other_reaches || acted) {
-        notes[n] = &c->fn->conds[x->edge_cond];
-        senses[n] = x->edge_sense;
-        n++;
+      /* A branch explains the path if the other way does not lead here, or
+       * if the way taken changed the GIL before the next branch. The branch
+       * into the stop node matters only when the other way leads here too
+       * (a conditional release), not when it is an early return. */
+      bool keep = stop ? other_reaches : (!other_reaches || acted);
+      if (keep) {
+        out->cond[out->n] = &c->fn->conds[x->edge_cond];
+        out->sense[out->n] = x->edge_sense;
+        out->n++;
+        if (stop) out->into_stop = true;
       }
       acted = false;
     }
-    /* stop at the block where the GIL was released: the branch into it
-     * comes before the release */
-    if (x->k.gil != G_RELEASED || x->a.rel_ev != rel) { before_release = n - n0; break; }
+    if (stop) break;
   }
-  if (c->sk->rel_kind == REL_ENTRY) before_release = 0;
-  /* in the order they happen: branches, the release, branches */
-  for (int i = n - 1; i >= n - before_release; i--)
-    diag_note(f, notes[i]->loc, "assuming '%s' is %s", notes[i]->text,
-              senses[i] != notes[i]->text_negated ? "true" : "false");
+}
+
+static void emit_branches(gc_finding *f, const branch_notes *b, int from, int to) {
+  for (int i = from; i >= to; i--)
+    diag_note(f, b->cond[i]->loc, "assuming '%s' is %s", b->cond[i]->text,
+              b->sense[i] != b->cond[i]->text_negated ? "true" : "false");
+}
+
+static bool released_here(flow_ctx *c, node *x, int rel) {
+  return x->k.gil != G_RELEASED || x->a.rel_ev != rel;
+}
+
+static bool block_has_event(flow_ctx *c, node *x, int ev) {
+  int b;
+  return ev >= 0 && ev_at(c, ev, &b) && b == x->block;
+}
+
+void flow_note_release_path(flow_ctx *c, gc_finding *f) {
+  if (!f) return;
+  branch_notes b;
+  collect_branches(c, released_here, c->sa->rel_ev, &b);
+  int before = b.into_stop && c->sk->rel_kind != REL_ENTRY ? 1 : 0;
+  /* in the order they happen: the branch into the release, the release, the rest */
+  emit_branches(f, &b, b.n - 1, b.n - before);
   flow_note_release(c, f);
-  for (int i = n - before_release - 1; i >= 0; i--)
-    diag_note(f, notes[i]->loc, "assuming '%s' is %s", notes[i]->text,
-              senses[i] != notes[i]->text_negated ? "true" : "false");
+  emit_branches(f, &b, b.n - before - 1, 0);
+}
+
+void flow_note_branches_since(flow_ctx *c, gc_finding *f, int event_id) {
+  if (!f || event_id < 0) return;
+  branch_notes b;
+  collect_branches(c, block_has_event, event_id, &b);
+  /* the branch into the event's own block comes before it: leave it out */
+  emit_branches(f, &b, b.n - 1 - (b.into_stop ? 1 : 0), 0);
 }
 
 void flow_note_chain(flow_ctx *c, gc_finding *f, int fn) {
@@ -1137,7 +1170,8 @@ void flow_dump(flow_program *p, int fi, FILE *out) {
       const ir_edge *ed = &bl->succ[i];
       if (ed->cond >= 0) {
         const ir_cond *cd = &fn->conds[ed->cond];
-        fprintf(out, "    -> %d if %s'%s'%s\n", ed->to, ed->sense ? "" : "not ", cd->text ? cd->text : "?",
+        fprintf(out, "    -> %d if %s'%s'%s\n", ed->to, ed->sense != cd->text_negated ? "" : "not ",
+                cd->text ? cd->text : "?",
                 cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : cd->kind == COND_GIL ? " (gil)" : "");
       } else fprintf(out, "    -> %d\n", ed->to);
     }

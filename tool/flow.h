@@ -61,6 +61,9 @@ void flow_note_release(flow_ctx *c, gc_finding *f);
 /* Where the GIL was released and the branches that decide the path, in
  * the order they happen. */
 void flow_note_release_path(flow_ctx *c, gc_finding *f);
+/* The branches that decide the path since an earlier event (an Ensure, a
+ * thread state's creation), for findings at an exit. */
+void flow_note_branches_since(flow_ctx *c, gc_finding *f, int event_id);
 /* Walks a callee's summary chain down to the API use that makes it need
  * the GIL. */
 void flow_note_chain(flow_ctx *c, gc_finding *f, int callee_fn);
@@ -69,6 +72,9 @@ void flow_note_event(flow_ctx *c, gc_finding *f, int event_id, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 const ir_event *flow_event(flow_ctx *c, int event_id);
 const ir_func *flow_func(flow_ctx *c);
+/* The function's entry state comes from a gilcheck annotation, not from a
+ * method table, slot or thread creator. */
+bool flow_entry_is_annotation(flow_ctx *c);
 const char *flow_callee_name(flow_ctx *c, int fn);
 
 /* Rules, one file each under rules/. */
