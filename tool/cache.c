@@ -294,6 +294,7 @@ char *cache_default_dir(void) {
 
 /* mkdir -p; 0 or an errno. */
 static int make_dirs(const char *path) {
+  if (!*path) return ENOENT;
   char *p = strdup(path);
   if (!p) return ENOMEM;
   int err = 0;
