@@ -692,9 +692,23 @@ static const char *short_text(lower *L, CXCursor e) {
   return arena_strndup(L->A, buf + o1, o2 - o1);
 }
 
+/* How functions are told apart across the program: libclang's USR, except
+ * that a static function defined in the main file gets the unit's path too
+ * (the USR names only the file's base name, so src/a/m.c and src/b/m.c
+ * would collide). A static inline in a header stays one function. */
+static const char *function_key(lower *L, CXCursor fn) {
+  const char *usr = cx_str(L, clang_getCursorUSR(fn));
+  CXCursor def = clang_getCursorDefinition(fn);
+  if (clang_Cursor_isNull(def)) def = fn;
+  if (clang_Cursor_getStorageClass(clang_getCanonicalCursor(fn)) == CX_SC_Static &&
+      clang_Location_isFromMainFile(clang_getCursorLocation(def)))
+    return arena_printf(L->A, "%s@tu:%s", usr, L->out && L->out->path ? L->out->path : "");
+  return usr;
+}
+
 static void add_hint(lower *L, CXCursor fndecl, int kind, gc_loc loc, const char *why) {
   ir_entry_hint h = {0};
-  h.usr = cx_str(L, clang_getCursorUSR(fndecl));
+  h.usr = function_key(L, fndecl);
   h.name = cx_str(L, clang_getCursorSpelling(fndecl));
   h.kind = (uint8_t)kind;
   h.loc = loc;
@@ -766,7 +780,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   e->result_to = (uint8_t)res_to;
   e->result_var = (int16_t)res_var;
   e->nargs = (int8_t)(nargs < IR_MAX_ARGS ? nargs : IR_MAX_ARGS);
-  if (!py && !sys) e->callee_usr = cx_str(L, clang_getCursorUSR(callee));
+  if (!py && !sys) e->callee_usr = function_key(L, callee);
   else if (sys && !api) e->callee_usr = NULL;
   bool interesting = api && (api->effect != FX_NONE);
   const blocking_fact *blk = blocking_lookup(name);
@@ -1302,49 +1316,115 @@ static void resolve_gotos(lower *L) {
 
 /* ---------- after lowering: choose tracked locals and correlated conditions ---------- */
 
+/* Does a branch do anything the engine cares about? Correlating a
+ * condition only pays where one of its branches does: `if (x & 4) acc += 4;`
+ * repeated 40 times would otherwise give 2^40 states for nothing. A branch is
+ * its first block, the branches nested in it, and an empty block's one
+ * successor (goto out;), never the other branch's target (the join). */
+static bool event_relevant(const ir_event *e) {
+  if (e->kind == EV_OBJMACRO || e->kind == EV_LEAVE_REGION || e->kind == EV_ESCAPE) return true;
+  return e->kind == EV_CALL && (e->python_api || e->callee_usr || e->noreturn || (e->api && e->api->effect));
+}
+
+static bool branch_relevant(lower *L, int b, int other, int depth) {
+  if (b == other) return false;
+  const ir_block *bl = &L->blocks.v[b];
+  if (bl->term != TERM_EDGES) return true;
+  for (int i = 0; i < bl->nev; i++)
+    if (event_relevant(&bl->ev[i])) return true;
+  if (depth <= 0) return false;
+  for (int i = 0; i < bl->nsucc; i++)
+    if (bl->succ[i].cond >= 0 && branch_relevant(L, bl->succ[i].to, other, depth - 1)) return true;
+  if (bl->nev == 0 && bl->nsucc == 1) return branch_relevant(L, bl->succ[0].to, other, depth - 1);
+  return false;
+}
+
+static bool falls_into(lower *L, int b, int target) {
+  const ir_block *bl = &L->blocks.v[b];
+  return bl->nsucc == 1 && bl->succ[0].to == target;
+}
+
+typedef struct keycount { const char *key; int count, bit; } keycount;
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ULL; }
+  return h;
+}
+
+static keycount *key_slot(keycount *t, size_t cap, const char *key) {
+  for (size_t i = hash_str(key) & (cap - 1);; i = (i + 1) & (cap - 1))
+    if (!t[i].key || !strcmp(t[i].key, key)) return &t[i];
+}
+
 static void finish_function(lower *L) {
   ir_func *fn = L->fn;
-  /* tracked locals: interesting and never address-taken */
+  /* which conditions guard something that matters */
+  char *relevant = arena_alloc(L->A, (size_t)L->conds.n + 1);
+  for (int b = 0; b < L->blocks.n; b++) {
+    const ir_block *bl = &L->blocks.v[b];
+    if (bl->nsucc != 2 || bl->succ[0].cond < 0 || bl->succ[0].cond != bl->succ[1].cond) continue;
+    int c = bl->succ[0].cond, t = bl->succ[0].to, f = bl->succ[1].to;
+    if (relevant[c]) continue;
+    /* an if without else: the body falls straight into the other target,
+     * the join, whose code runs either way */
+    if (falls_into(L, t, f)) relevant[c] = branch_relevant(L, t, f, 2);
+    else if (falls_into(L, f, t)) relevant[c] = branch_relevant(L, f, t, 2);
+    else relevant[c] = branch_relevant(L, t, f, 2) || branch_relevant(L, f, t, 2);
+  }
+  for (int i = 0; i < L->vars.n; i++) L->vars.v[i].ntests = 0;
+  for (int i = 0; i < L->conds.n; i++)
+    if (relevant[i] && L->rconds.v[i].var >= 0) L->vars.v[L->rconds.v[i].var].ntests++;
+  /* tracked locals: never address-taken, and worth a place in the state —
+   * they meet a GIL or lifecycle API, or their tests can correlate (tested
+   * twice, or tested after a constant) */
   VEC(const char *) names = {0};
   for (int i = 0; i < L->vars.n; i++) {
     raw_var *v = &L->vars.v[i];
     v->tracked = -1;
-    /* worth a place in the state: it meets a GIL or lifecycle API, or its
-     * tests can correlate (tested twice, or tested after a constant) */
     bool worth = v->interesting || v->ntests >= 2 || (v->ntests >= 1 && v->const_assigned);
     if (worth && !v->addr_taken && names.n < IR_MAX_VARS) {
       v->tracked = names.n;
       vec_push(L->A, names, v->name);
     }
   }
-  /* Also track locals that are only assigned from effect calls or tested
-   * once (already interesting). Conditions: a key written at least twice. */
+  /* conditions correlated by key: side-effect free, written at least twice
+   * where they matter */
+  size_t cap = 16;
+  while (cap < (size_t)L->conds.n * 2 + 16) cap *= 2;
+  keycount *counts = calloc(cap, sizeof(keycount));
+  if (!counts) abort();
+  for (int i = 0; i < L->conds.n; i++) {
+    const char *k = L->rconds.v[i].key;
+    if (!k || !relevant[i]) continue;
+    keycount *kc = key_slot(counts, cap, k);
+    kc->key = k;
+    kc->count++;
+    kc->bit = -1;
+  }
   int nkeys = 0;
-  const char *keys[IR_MAX_KEYS];
   uint32_t *var_kills = arena_alloc(L->A, sizeof(uint32_t) * (size_t)(L->vars.n + 1));
   for (int i = 0; i < L->conds.n; i++) {
     raw_cond *rc = &L->rconds.v[i];
     ir_cond *c = &L->conds.v[i];
+    if (c->kind == COND_GIL) continue;
     if (rc->var >= 0 && L->vars.v[rc->var].tracked >= 0) {
       c->kind = COND_VAR;
       c->var = (int16_t)L->vars.v[rc->var].tracked;
       continue;
     }
     if (!rc->key) continue;
-    int found = -1;
-    for (int j = 0; j < nkeys; j++) if (!strcmp(keys[j], rc->key)) { found = j; break; }
-    if (found < 0) {
-      int count = 0;
-      for (int j = 0; j < L->conds.n; j++)
-        if (L->rconds.v[j].key && !strcmp(L->rconds.v[j].key, rc->key)) count++;
-      if (count < 2 || nkeys >= IR_MAX_KEYS) continue;
-      found = nkeys;
-      keys[nkeys++] = rc->key;
-      for (int d = 0; d < rc->ndeps; d++) var_kills[rc->deps[d]] |= 1u << found;
+    keycount *kc = key_slot(counts, cap, rc->key);
+    if (!kc->key || kc->count < 2) continue;
+    if (kc->bit < 0) {
+      if (nkeys >= IR_MAX_KEYS) continue;
+      kc->bit = nkeys++;
+      for (int d = 0; d < rc->ndeps; d++) var_kills[rc->deps[d]] |= 1u << kc->bit;
     }
     c->kind = COND_KEY;
-    c->key = (int8_t)found;
+    c->key = (int8_t)kc->bit;
   }
+  free(counts);
   /* rewrite events from raw locals to tracked ones */
   for (int b = 0; b < L->blocks.n; b++) {
     ir_block *bl = &L->blocks.v[b];
@@ -1389,7 +1469,7 @@ static void lower_function(lower *L, CXCursor c) {
   ir_func *fn = arena_alloc(L->A, sizeof *fn);
   L->fn = fn;
   fn->name = cx_str(L, clang_getCursorSpelling(c));
-  fn->usr = cx_str(L, clang_getCursorUSR(c));
+  fn->usr = function_key(L, c);
   fn->loc = loc_of(L, clang_getCursorLocation(c), NULL, NULL);
   fn->is_static = clang_Cursor_getStorageClass(c) == CX_SC_Static;
   fn->annot = annotations_of(L, c);

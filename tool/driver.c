@@ -706,7 +706,10 @@ static void run_pool(pool *p, int nthreads) {
   bool *started = xmalloc(sizeof(bool) * (size_t)nthreads);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 16u << 20);     /* clang's parser recurses deeply */
+  /* clang's parser recurses once per nesting level, and so does lowering;
+   * libclang parses on our thread (LIBCLANG_NOTHREADS, set in driver_main)
+   * so this stack is what deeply nested code gets. Reserved, not touched. */
+  pthread_attr_setstacksize(&attr, (size_t)512 << 20);
   int running = 0;
   for (int i = 0; i < nthreads; i++) {
     started[i] = pthread_create(&t[i], &attr, worker, p) == 0;
@@ -784,6 +787,10 @@ int driver_main(int argc, char **argv) {
   driver *d = &D;
   options *o = &d->o;
   path_cwd();                                   /* cached before any thread starts */
+  /* Parse on the worker threads, whose stacks are large, instead of
+   * libclang's own 8 MB thread: deeply nested code overflows that. Crash
+   * recovery still turns a libclang crash into an error for that file. */
+  setenv("LIBCLANG_NOTHREADS", "1", 0);
   if (parse_args(o, argc, argv)) {
     driver_free(d);
     return 2;

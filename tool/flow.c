@@ -4,7 +4,7 @@
  * and hashed to merge paths, and an aux part (where things happened, for
  * notes) that rides along with the first path to reach a key. Events are
  * applied in order; an Ensure on a function whose entry is unknown splits
- * the path in two. The walk is bounded: past MAX_NODES exploded nodes the
+ * the path in two. The walk is bounded: past node_limit() exploded nodes the
  * function is given up on, silently (and said under -v). */
 #include "flow.h"
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include "arena.h"
 
-#define MAX_NODES 40000
+#define MAX_NODES 40000       /* exploded nodes, plus a few per block (node_limit) */
 #define PER_BLOCK 48          /* precise states per block before facts are dropped */
 #define MAX_ENS 4
 #define MAX_CS 4
@@ -90,6 +90,8 @@ struct flow_ctx {
   node **htab;
   size_t hcap;
   int *per_block;             /* states reached per block */
+  uint32_t *live_v, *live_k;  /* tracked locals and conditions still read later, per block entry */
+  uint32_t keep_v;            /* locals whose facts are kept to the end (owned thread states) */
   int nnodes;
   node **work;
   int nwork, capwork;
@@ -332,8 +334,87 @@ static uint64_t hash_key(const skey *k, int block) {
   return h;
 }
 
-static void push_node(flow_ctx *c, node *from, int block, const skey *k, const saux *a, int cond, bool sense) {
+/* Liveness of tracked locals and of condition keys, per block entry (a
+ * backward fixed point). A fact nobody reads later cannot change a path, so
+ * states are compared without it: otherwise each Py_BEGIN_ALLOW_THREADS's
+ * own _save, or a condition tested once, would multiply the states. */
+static uint32_t ev_uses(const ir_event *e) {
+  uint32_t u = 0;
+  if (e->kind == EV_CALL)
+    for (int i = 0; i < IR_MAX_ARGS; i++) if (e->argvar[i] >= 0) u |= 1u << e->argvar[i];
+  if (e->kind == EV_ASSIGN && e->val == VAL_COPY && e->src_var >= 0) u |= 1u << e->src_var;
+  if (e->kind == EV_ESCAPE && e->var >= 0) u |= 1u << e->var;
+  return u;
+}
+
+static uint32_t ev_defs(const ir_event *e) {
+  if (e->kind == EV_ASSIGN && e->var >= 0) return 1u << e->var;
+  if (e->kind == EV_CALL && e->result_var >= 0) return 1u << e->result_var;
+  return 0;
+}
+
+static void compute_liveness(flow_ctx *c) {
+  const ir_func *fn = c->fn;
+  int nb = fn->nblocks;
+  c->live_v = calloc((size_t)nb + 1, sizeof(uint32_t));
+  c->live_k = calloc((size_t)nb + 1, sizeof(uint32_t));
+  if (!c->live_v || !c->live_k) abort();
+  c->keep_v = 0;
+  for (int b = 0; b < nb; b++)
+    for (int i = 0; i < fn->blocks[b].nev; i++) {
+      const ir_event *e = &fn->blocks[b].ev[i];
+      if (e->kind == EV_CALL && e->result_var >= 0 && e->api &&
+          (e->api->effect == FX_TSTATE_NEW || e->api->effect == FX_INTERP_NEW ||
+           e->api->effect == FX_NEW_INTERPRETER))
+        c->keep_v |= 1u << e->result_var;
+    }
+  bool changed = true;
+  for (int round = 0; changed && round < 1000; round++) {
+    changed = false;
+    for (int b = nb - 1; b >= 0; b--) {
+      const ir_block *bl = &fn->blocks[b];
+      uint32_t lv = 0, lk = 0;
+      for (int i = 0; i < bl->nsucc; i++) {
+        lv |= c->live_v[bl->succ[i].to];
+        lk |= c->live_k[bl->succ[i].to];
+        if (bl->succ[i].cond >= 0) {
+          const ir_cond *cd = &fn->conds[bl->succ[i].cond];
+          if (cd->kind == COND_VAR && cd->var >= 0) lv |= 1u << cd->var;
+          if (cd->kind == COND_KEY && cd->key >= 0) lk |= 1u << cd->key;
+        }
+      }
+      if (bl->term == TERM_RETURN && bl->ret_var >= 0) lv |= 1u << bl->ret_var;
+      for (int i = bl->nev - 1; i >= 0; i--) {
+        lv = (lv & ~ev_defs(&bl->ev[i])) | ev_uses(&bl->ev[i]);
+        lk &= ~bl->ev[i].kills;
+      }
+      if (lv != c->live_v[b] || lk != c->live_k[b]) {
+        c->live_v[b] = lv;
+        c->live_k[b] = lk;
+        changed = true;
+      }
+    }
+  }
+}
+
+static void drop_dead_facts(flow_ctx *c, int block, skey *k) {
+  uint32_t lv = c->live_v[block] | c->keep_v;
+  for (int v = 0; v < c->fn->nvars && v < IR_MAX_VARS; v++)
+    if (!(lv & (1u << v))) k->v[v] = (vkey){0, 0, 0, 0};
+  if (k->cur_ts >= 0 && !(lv & (1u << k->cur_ts))) k->cur_ts = -1;
+  k->kknown &= c->live_k[block];
+  k->kval &= c->live_k[block];
+}
+
+/* Linear in the function's size: long straight code has a state or two per
+ * block, and the per-block bound keeps branchy code from multiplying them. */
+static int node_limit(const flow_ctx *c) { return MAX_NODES + 4 * c->fn->nblocks; }
+
+static void push_node(flow_ctx *c, node *from, int block, const skey *k_in, const saux *a, int cond, bool sense) {
   if (c->gave_up) return;
+  skey live_key = *k_in;
+  const skey *k = &live_key;
+  if (c->live_v) drop_dead_facts(c, block, &live_key);
   if (!c->hcap) {
     c->hcap = 1024;
     c->htab = calloc(c->hcap, sizeof(node *));
@@ -354,7 +435,7 @@ static void push_node(flow_ctx *c, node *from, int block, const skey *k, const s
   size_t slot = h & (c->hcap - 1);
   for (node *x = c->htab[slot]; x; x = x->hnext)
     if (x->block == block && !memcmp(&x->k, k, sizeof *k)) return;
-  if (c->nnodes >= MAX_NODES) { c->gave_up = true; return; }
+  if (c->nnodes >= node_limit(c)) { c->gave_up = true; return; }
   if (c->per_block) c->per_block[block]++;
   node *n = arena_alloc(&c->A, sizeof *n);
   n->k = *k;
@@ -1001,6 +1082,7 @@ static void run(flow_ctx *c) {
   for (int b = 0; b < c->fn->nblocks; b++) { c->ev_base[b] = total; total += c->fn->blocks[b].nev; }
   c->first_rel_ev = c->first_acq_ev = -1;
   c->req_wit_fn = -1;
+  compute_liveness(c);
   sstate init;
   initial_state(c, &init);
   push_node(c, NULL, c->fn->entry, &init.k, &init.a, -1, false);
@@ -1054,6 +1136,8 @@ static void ctx_init(flow_ctx *c, flow_program *p, int fi, bool report, gc_findi
 static void ctx_free(flow_ctx *c) {
   free(c->ev_base);
   free(c->per_block);
+  free(c->live_v);
+  free(c->live_k);
   free(c->htab);
   free(c->work);
   free(c->seen);
@@ -1129,7 +1213,7 @@ void flow_report(flow_program *p, int fi, gc_findings *out) {
     diag_free(&local);
     if (p->verbose)
       fprintf(stderr, "%s:%u:%u: remark: gilcheck gives up on '%s': more than %d states\n", fn->loc.file,
-              fn->loc.line, fn->loc.col, fn->name, MAX_NODES);
+              fn->loc.line, fn->loc.col, fn->name, node_limit(&c));
   } else {
     diag_move_all(out, &local);
   }
