@@ -81,6 +81,9 @@ for var in ("HOME", "PYENV_ROOT", "GILCHECK_TEST_PYTHONS", "GILCHECK_TEST_PYENV_
     if var in os.environ:
         config.environment[var] = os.environ[var]
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+# gilcheck's result cache: one per test run, never the user's ~/.cache.
+config.environment["GILCHECK_CACHE_DIR"] = os.path.join(
+    getattr(config, "test_exec_root", None) or os.getcwd(), "gilcheck-cache")
 
 # CPython headers.
 sys.path.insert(0, tools_dir)

@@ -474,6 +474,8 @@ static void jobs_from_database(driver *d) {
   if (nall == 0) warning("%s/compile_commands.json has no C entries", o->build_dir);
   if (o->nfiles == 0) {
     for (int i = 0; i < nall; i++) {
+      /* an entry whose file is gone is said to be gone, like a named file */
+      if (!usable_file(all[i].file)) { d->status = 2; continue; }
       gc_job *j = job_push(&d->jobs);
       j->file = xstrdup(all[i].file);
       j->dir = all[i].dir ? xstrdup(all[i].dir) : NULL;
