@@ -1,0 +1,8 @@
+#include <Python.h>
+
+static PyObject *beta_fn(PyObject *self, PyObject *arg) {
+  Py_BEGIN_ALLOW_THREADS
+  PyErr_SetString(PyExc_ValueError, "beta");
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}

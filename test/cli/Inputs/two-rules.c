@@ -1,0 +1,14 @@
+#include <Python.h>
+#include <unistd.h>
+
+static PyObject *sleeps_holding(PyObject *self, PyObject *arg) {
+  sleep(1);
+  Py_RETURN_NONE;
+}
+
+static PyObject *raises_released(PyObject *self, PyObject *arg) {
+  Py_BEGIN_ALLOW_THREADS
+  PyErr_Clear();
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
