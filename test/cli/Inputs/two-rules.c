@@ -12,3 +12,9 @@ static PyObject *raises_released(PyObject *self, PyObject *arg) {
   Py_END_ALLOW_THREADS
   Py_RETURN_NONE;
 }
+
+static PyMethodDef methods[] = {
+    {"sleeps_holding", sleeps_holding, METH_O, NULL},
+    {"raises_released", raises_released, METH_O, NULL},
+    {NULL, NULL, 0, NULL},
+};
