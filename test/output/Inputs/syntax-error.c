@@ -1,0 +1,3 @@
+#include <Python.h>
+
+int broken( {
