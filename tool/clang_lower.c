@@ -654,6 +654,12 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
     CXString n = clang_getCursorSpelling(callee);
     const char *ns = clang_getCString(n);
     if (ns && !strcmp(ns, "PyGILState_Check")) L->conds.v[c].kind = COND_GIL;
+    /* a project function's result tested at once: its summary may say what
+     * it did to the GIL by what it returned */
+    const ir_block *cb = &L->blocks.v[L->cur];
+    if (cb->nev > 0 && cb->ev[cb->nev - 1].kind == EV_CALL && cb->ev[cb->nev - 1].callee_usr &&
+        L->conds.v[c].kind == COND_OPAQUE)
+      L->conds.v[c].kind = COND_CALL;
     clang_disposeString(n);
   }
   add_edge(L, L->cur, t, c, true);
@@ -1234,8 +1240,13 @@ static void lower_stmt(lower *L, CXCursor s) {
       rv = local_of(L, ks.v[0]);
       if (rv >= 0) { ir_event *e = add_event(L, EV_ESCAPE, loc); e->var = (int16_t)rv; }
     }
+    long long cv;
+    uint8_t rc = 0;
+    if (ks.n > 0 && (is_null_const(L, ks.v[0]) || (const_int(ks.v[0], &cv) && cv == 0))) rc = 1;
+    else if (ks.n > 0 && const_int(ks.v[0], &cv)) rc = 2;
     kids_free(&ks);
     leave_regions(L, 0, loc, "return");
+    L->blocks.v[L->cur].ret_const = rc;
     end_path(L, TERM_RETURN, loc, rv);
     return;
   }
@@ -1407,7 +1418,7 @@ static void finish_function(lower *L) {
   for (int i = 0; i < L->conds.n; i++) {
     raw_cond *rc = &L->rconds.v[i];
     ir_cond *c = &L->conds.v[i];
-    if (c->kind == COND_GIL) continue;
+    if (c->kind == COND_GIL || c->kind == COND_CALL) continue;
     if (rc->var >= 0 && L->vars.v[rc->var].tracked >= 0) {
       c->kind = COND_VAR;
       c->var = (int16_t)L->vars.v[rc->var].tracked;

@@ -58,6 +58,7 @@ typedef struct skey {
   int16_t cur_ts;             /* tracked var that is current, -1 unknown, -2 none */
   uint8_t approx;             /* facts dropped to bound the walk: report nothing from here */
   uint8_t pad;
+  int32_t pend_fn;            /* a call whose GIL effect depends on its result, tested next; -1 */
   uint32_t kknown, kval;
   vkey v[IR_MAX_VARS];
 } skey;
@@ -104,6 +105,7 @@ struct flow_ctx {
   int req_held_ev, req_released_ev;
   int32_t req_wit_fn;
   int exits, ex_rel, ex_acq, ex_none, ex_top, approx_exits;
+  int by_ret[3][4];           /* exits by returned constant (unknown, 0, non-zero) x effect */
   int first_rel_ev, first_acq_ev;
   /* reported places, to report each once */
   struct { int rule; unsigned line, col; const char *file; } *seen;
@@ -182,7 +184,11 @@ void flow_note_release(flow_ctx *c, gc_finding *f) {
   const skey *k = c->sk;
   if (k->rel_kind == REL_ENTRY) {
     const ir_entry_hint *h = c->p->entry_hint[c->fi];
+    const ir_event *why = ev_at(c, c->req_released_ev, NULL);
     if (h) diag_note(f, h->loc, "'%s' runs without the GIL: %s", c->fn->name, h->why);
+    else if (why && c->req_released)
+      diag_note(f, why->loc, "'%s' is entered without the GIL: '%s' here needs it released",
+                c->fn->name, ev_name(why));
     else diag_note(f, c->fn->loc, "'%s' runs without the GIL", c->fn->name);
     return;
   }
@@ -640,6 +646,13 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
     escape_args(s, e);
     if (sm->effect == EFF_RELEASES) do_release(c, s, e, ev, fnid, REL_CALL);
     else if (sm->effect == EFF_ACQUIRES) do_acquire(c, s, e, ev, fnid, true);
+    else if (sm->effect == EFF_UNKNOWN && sm->eff_zero) {
+      /* decided by the branch on its result (edge_states); what it needs first */
+      if (sm->pre == PRE_RELEASED && k->gil == G_ENTRY) need_released_entry(c, k, ev);
+      else if (sm->pre == PRE_HELD) use_api(c, s, e, ev, fnid);
+      k->pend_fn = fnid;
+      s->a.acq_ev = ev;
+    }
     else if (sm->effect == EFF_UNKNOWN) { if (k->gil != G_ENTRY) k->gil = G_TOP; }
     else if (sm->pre == PRE_HELD) use_api(c, s, e, ev, fnid);
     else if (sm->pre == PRE_RELEASED && k->gil == G_ENTRY) need_released_entry(c, k, ev);
@@ -907,8 +920,11 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
   return 1;
 }
 
+static void settle_pending(skey *k);
+
 static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
   skey *k = &s->k;
+  settle_pending(k);
   c->sk = k; c->sa = &s->a;
   if (!k->approx) c->exits++;
   bool entry_held = c->p->entry[c->fi] == ENTRY_HELD;
@@ -951,16 +967,26 @@ static void apply_exit(flow_ctx *c, sstate *s, const ir_block *b) {
   /* what the exit tells the summary */
   if (k->approx) { c->approx_exits++; return; }
   bool entered_released = k->entry_req == REQ_RELEASED || c->p->entry[c->fi] == ENTRY_RELEASED;
-  if (k->gil == G_TOP) c->ex_top++;
+  int eff;
+  if (k->gil == G_TOP) { c->ex_top++; eff = EFF_UNKNOWN; }
   else if (k->gil == G_RELEASED && !entered_released &&
            k->rel_kind != REL_ENSURE && k->rel_kind != REL_ENTRY)
-    c->ex_rel++;
-  else if (k->gil == G_HELD && entered_released) c->ex_acq++;
-  else c->ex_none++;
+    { c->ex_rel++; eff = EFF_RELEASES; }
+  else if (k->gil == G_HELD && entered_released) { c->ex_acq++; eff = EFF_ACQUIRES; }
+  else { c->ex_none++; eff = EFF_NONE; }
+  c->by_ret[b->ret_const < 3 ? b->ret_const : 0][eff]++;
+}
+
+static void settle_pending(skey *k) {
+  /* the result was not tested at once: the effect is one of two, unknown */
+  if (k->pend_fn < 0) return;
+  k->pend_fn = -1;
+  if (k->gil != G_ENTRY) k->gil = G_TOP;
 }
 
 static void apply_event(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate *out, int *nout) {
   skey *k = &s->k;
+  settle_pending(k);
   switch (e->kind) {
   case EV_CALL:
     *nout = apply_call(c, s, e, ev, out);
@@ -1030,6 +1056,7 @@ static void initial_state(flow_ctx *c, sstate *s) {
   s->k.rel_var = -1;
   s->k.rel_region = -1;
   s->k.cur_ts = -1;
+  s->k.pend_fn = -1;
   s->a.rel_ev = s->a.acq_ev = -1;
   for (int v = 0; v < IR_MAX_VARS; v++)
     for (int i = 0; i < HIST; i++) s->a.hist[v][i] = -1;
@@ -1044,6 +1071,19 @@ static void edge_states(flow_ctx *c, node *from, const sstate *s, const ir_block
   for (int i = 0; i < b->nsucc; i++) {
     const ir_edge *ed = &b->succ[i];
     sstate t = *s;
+    if (t.k.pend_fn >= 0) {
+      const ir_cond *cd = ed->cond >= 0 ? &c->fn->conds[ed->cond] : NULL;
+      if (cd && cd->kind == COND_CALL) {
+        const summary *sm = &c->p->sums[t.k.pend_fn];
+        int eff = (ed->sense ? sm->eff_nonzero : sm->eff_zero) - 1;
+        const ir_event *ce = ev_at(c, t.a.acq_ev, NULL);
+        int fnid = t.k.pend_fn;
+        t.k.pend_fn = -1;
+        if (eff == EFF_ACQUIRES && ce) do_acquire(c, &t, ce, t.a.acq_ev, fnid, true);
+        else if (eff == EFF_RELEASES && ce) do_release(c, &t, ce, t.a.acq_ev, fnid, REL_CALL);
+        else if (eff == EFF_UNKNOWN && t.k.gil != G_ENTRY) t.k.gil = G_TOP;
+      } else settle_pending(&t.k);
+    }
     if (ed->cond >= 0) {
       const ir_cond *cd = &c->fn->conds[ed->cond];
       if (cd->kind == COND_VAR && cd->var >= 0) {
@@ -1183,6 +1223,23 @@ bool flow_summarize(flow_program *p, int fi) {
   else if (c.ex_acq == c.exits) s.effect = EFF_ACQUIRES;
   else if (c.ex_none == c.exits) s.effect = EFF_NONE;
   else s.effect = EFF_UNKNOWN;
+  if (s.effect == EFF_UNKNOWN && c.ex_top == 0 && c.by_ret[0][EFF_RELEASES] + c.by_ret[0][EFF_ACQUIRES] == 0) {
+    /* mixed, but exact by the constant returned: "attach, return 1" and
+     * "nothing to attach, return 0" */
+    int z = -1, nz = -1;
+    bool ok = true;
+    for (int r = 1; r <= 2; r++)
+      for (int e = 0; e < 4; e++)
+        if (c.by_ret[r][e]) {
+          int *slot = r == 1 ? &z : &nz;
+          if (*slot >= 0 && *slot != e) ok = false;
+          *slot = e;
+        }
+    if (ok && z >= 0 && nz >= 0 && z != nz && c.by_ret[0][EFF_NONE] == 0) {
+      s.eff_zero = (uint8_t)(z + 1);
+      s.eff_nonzero = (uint8_t)(nz + 1);
+    }
+  }
   if (fn->annot & ANNOT_RELEASES_GIL) s.effect = EFF_RELEASES;
   if (fn->annot & ANNOT_ACQUIRES_GIL) s.effect = EFF_ACQUIRES;
   if ((s.effect == EFF_RELEASES || s.effect == EFF_ACQUIRES) && !s.wit_loc.file) {
@@ -1192,7 +1249,7 @@ bool flow_summarize(flow_program *p, int fi) {
   ctx_free(&c);
   p->sums[fi] = s;
   return old.pre != s.pre || old.effect != s.effect || old.noreturn != s.noreturn ||
-         old.wit_fn != s.wit_fn;
+         old.wit_fn != s.wit_fn || old.eff_zero != s.eff_zero || old.eff_nonzero != s.eff_nonzero;
 }
 
 void flow_report(flow_program *p, int fi, gc_findings *out) {

@@ -21,6 +21,8 @@ typedef struct summary {
   uint8_t pre;           /* pre_kind: GIL needed at entry */
   uint8_t effect;        /* eff_kind: what it leaves behind */
   bool noreturn;         /* no path returns */
+  uint8_t eff_zero, eff_nonzero; /* when effect is EFF_UNKNOWN overall but exact by what it
+                                    returns (attach and return 1, or return 0): eff_kind + 1, 0 none */
   gc_loc wit_loc;        /* why 'pre' (or 'effect'): the API use, release or acquire */
   const char *wit_what;  /* its name: "PyErr_SetString", "Py_BEGIN_ALLOW_THREADS" */
   int wit_fn;            /* the witness is a call to this function (chains), or -1 */

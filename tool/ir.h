@@ -72,6 +72,7 @@ typedef enum cond_kind {
   COND_VAR,               /* truth of a tracked local (x, !x, x != NULL, x == 0 ...) */
   COND_KEY,               /* a side-effect-free condition written more than once */
   COND_GIL,               /* PyGILState_Check(): true exactly when the GIL is held */
+  COND_CALL,              /* the result of the call just before it (a project function) */
 } cond_kind;
 
 typedef struct ir_cond {
@@ -103,6 +104,7 @@ typedef struct ir_block {
   uint8_t term;
   gc_loc term_loc;        /* TERM_RETURN: the return, or the function's closing brace */
   int16_t ret_var;        /* TERM_RETURN: tracked var returned, or -1 */
+  uint8_t ret_const;      /* TERM_RETURN: 1 returns 0 (or NULL), 2 a non-zero constant, 0 unknown */
 } ir_block;
 
 typedef struct ir_region {  /* a compound statement opened by a macro */

@@ -1,13 +1,9 @@
-// MISSED (as of commit d4e84d8): helpers that take or give up the GIL only on some paths get
+// MISSED: helpers that take or give up the GIL only on some paths get
 // the summary "effect unknown", and everything after a call to them in the
 // caller goes unchecked. Two real shapes:
 //
-// 1. pycurl (src/threadsupport.c, pycurl_python_enter; every callback in
-//    src/easycb.c and src/multi.c goes through it): "attach if there is a
-//    saved thread state, and return 1 if attached, 0 if not". Callers branch
-//    on the result, so the helper's effect is exact per branch: acquires when
-//    it returns non-zero, nothing when it returns 0. bad_on_data below makes
-//    an API call on the 0 branch, where nothing was attached.
+// 1. pycurl's "attach if there is a saved thread state and return 1, else
+//    return 0" is now followed: see conditional-attach-helper.c.
 //
 // 2. mrab-regex (regex_3/_regex.c, release_GIL / acquire_GIL, used by the
 //    whole matcher: 15 functions end up "effect unknown"): "release if the
@@ -15,49 +11,12 @@
 //    thread state kept in the same struct. bad_match sets the flag to a
 //    constant 1 and makes an API call between the two helpers.
 //
-// Known limitation, kept as a target: conditional effects of helpers are not modelled: a helper that attaches only when it returns 1 (or releases only when a flag says so) gets the summary "effect unknown", and its callers go unchecked after the call (silent, by design: precision before recall).
+// Known limitation, kept as a target: shape 1 is now followed (see
+// conditional-attach-helper.c); shape 2 depends on a flag in a struct, not on
+// what the helper returns, and stays "effect unknown" (silent).
 // XFAIL: *
 // RUN: %gilcheck --verify %s -- %pyinc
 #include <Python.h>
-
-typedef struct { PyObject_HEAD PyThreadState *saved; PyObject *cb; } Handle;
-
-static int enter_if_saved(PyThreadState **slot) {
-  if (slot == NULL || *slot == NULL)
-    return 0;
-  PyEval_RestoreThread(*slot);
-  return 1;
-}
-
-static void leave_to_slot(PyThreadState **slot) {
-  *slot = PyEval_SaveThread();
-}
-
-size_t bad_on_data(char *p, size_t n, void *data) {
-  Handle *h = (Handle *)data;
-  if (!enter_if_saved(&h->saved)) {
-    PyErr_WarnEx(PyExc_RuntimeWarning, "callback without a thread state", 1); // expected-warning{{call to 'PyErr_WarnEx' without holding the GIL}}
-    return 0;
-  }
-  PyObject *r = PyObject_CallFunction(h->cb, "y#", p, (Py_ssize_t)n);
-  Py_XDECREF(r);
-  leave_to_slot(&h->saved);
-  return n;
-}
-
-size_t ok_on_data(char *p, size_t n, void *data) {
-  Handle *h = (Handle *)data;
-  if (!enter_if_saved(&h->saved)) {
-    PyGILState_STATE g = PyGILState_Ensure();
-    PyErr_WarnEx(PyExc_RuntimeWarning, "callback without a thread state", 1);
-    PyGILState_Release(g);
-    return 0;
-  }
-  PyObject *r = PyObject_CallFunction(h->cb, "y#", p, (Py_ssize_t)n);
-  Py_XDECREF(r);
-  leave_to_slot(&h->saved);
-  return n;
-}
 
 typedef struct { int threaded; PyThreadState *ts; } MatchState;
 
