@@ -749,6 +749,8 @@ static void note_fnvar(lower *L, int v, CXCursor value) {
   vec_push(L->A, L->fnvars, fv);
 }
 
+static uint8_t annotations_of(lower *L, CXCursor fn);
+
 static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   CXFile f;
   unsigned off;
@@ -786,7 +788,10 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   e->result_to = (uint8_t)res_to;
   e->result_var = (int16_t)res_var;
   e->nargs = (int8_t)(nargs < IR_MAX_ARGS ? nargs : IR_MAX_ARGS);
-  if (!py && !sys) e->callee_usr = function_key(L, callee);
+  if (!py && !sys) {
+    e->callee_usr = function_key(L, callee);
+    e->callee_annot = annotations_of(L, callee);   /* for a prototype with no body here */
+  }
   else if (sys && !api) e->callee_usr = NULL;
   bool interesting = api && (api->effect != FX_NONE);
   const blocking_fact *blk = blocking_lookup(name);

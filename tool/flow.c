@@ -660,6 +660,16 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
     out[0] = *s;
     return 1;
   }
+  if (fx == FX_NONE && fnid < 0 && e->callee_annot && !api) {
+    /* declared with a gilcheck annotation, defined outside what we analyse */
+    escape_args(s, e);
+    if (e->callee_annot & ANNOT_RELEASES_GIL) do_release(c, s, e, ev, -1, REL_CALL);
+    else if (e->callee_annot & ANNOT_ACQUIRES_GIL) do_acquire(c, s, e, ev, -1, true);
+    else if (e->callee_annot & ANNOT_REQUIRES_GIL) use_api(c, s, e, ev, -1);
+    if (e->noreturn) return 0;
+    out[0] = *s;
+    return 1;
+  }
   if (fx == FX_NONE) {
     bool needs = api ? api->needs_gil : e->python_api;
     if (needs) use_api(c, s, e, ev, -1);

@@ -62,6 +62,7 @@ typedef struct ir_event {
   bool python_api;        /* EV_CALL: declared in a CPython header */
   bool noreturn;          /* EV_CALL: callee declared noreturn */
   bool needs_gil;         /* EV_OBJMACRO */
+  uint8_t callee_annot;   /* EV_CALL: annot_bits on the callee's declaration */
   const char *argtext[IR_MAX_ARGS]; /* spelling of short arguments (blocking checks) */
   const char *creator;    /* EV_FNREF: the thread creator or callback API */
   int callee_fn;          /* EV_CALL/EV_FNREF: program-wide function index, -1 unknown (set at link) */
