@@ -7,6 +7,7 @@
  * tables, replacing a built-in row of the same name; they must be added
  * before analysis starts (not thread-safe). */
 #include "api.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -62,21 +63,7 @@ typedef struct table {
   size_t len;
 } table;
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n, size);
-  if (!p) {
-    fputs("gilcheck: out of memory\n", stderr);
-    abort();
-  }
-  return p;
-}
 
-static char *xstrdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = xcalloc(n, 1);
-  memcpy(p, s, n);
-  return p;
-}
 
 static uint64_t hash_str(const char *s) {          /* FNV-1a */
   uint64_t h = 14695981039346656037u;

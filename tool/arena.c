@@ -1,5 +1,6 @@
 /* arena.c: a chain of chunks; allocations are zeroed and 16-byte aligned. */
 #include "arena.h"
+#include "xalloc.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,6 @@ struct arena_chunk {
   _Alignas(16) unsigned char data[];
 };
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n);
-  if (!p) { fputs("gilcheck: out of memory\n", stderr); abort(); }
-  return p;
-}
 
 void *arena_alloc(arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;

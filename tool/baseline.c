@@ -12,6 +12,7 @@
  * rewritten baseline diffs well. */
 #define _GNU_SOURCE
 #include "baseline.h"
+#include "xalloc.h"
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -33,24 +34,10 @@ struct gc_baseline {
   int n;
 };
 
-static char *xstrdup(const char *s) {
-  char *p = strdup(s ? s : "");
-  if (!p) abort();
-  return p;
-}
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *p = NULL;
-  if (vasprintf(&p, fmt, ap) < 0) abort();
-  va_end(ap);
-  return p;
-}
 
 char *baseline_normalise(const char *snippet) {
-  if (!snippet) return xstrdup("");
+  if (!snippet) return xstrdup0("");
   char *out = malloc(strlen(snippet) + 1);
   if (!out) abort();
   size_t w = 0;
@@ -164,9 +151,9 @@ gc_baseline *baseline_load(const char *path, char **err) {
       return NULL;
     }
     bl_entry *be = &b->v[b->n++];
-    be->rule = xstrdup(rule);
-    be->file = xstrdup(file);
-    be->function = xstrdup(function);
+    be->rule = xstrdup0(rule);
+    be->file = xstrdup0(file);
+    be->function = xstrdup0(function);
     be->snippet = baseline_normalise(snippet);
     json_int_t cv = count ? json_integer_value(count) : 1;
     be->count = cv > INT_MAX ? INT_MAX : (int)cv;
@@ -239,8 +226,8 @@ int baseline_write(const char *path, gc_findings *fs, char **err) {
     if (strcmp(f->rule, RULE_CLANG_ERROR) == 0) continue;
     bl_entry *e = &v[n++];
     finding_key(f, &e->file, &e->snippet);
-    e->rule = xstrdup(f->rule);
-    e->function = xstrdup(f->function);
+    e->rule = xstrdup0(f->rule);
+    e->function = xstrdup0(f->function);
     e->count = 1;
     recorded++;
   }

@@ -12,6 +12,7 @@
  * command resolves files as it did in the build and every file name clang
  * reports is absolute (or relative to our own directory). */
 #include "cdb.h"
+#include "xalloc.h"
 #include <clang-c/CXCompilationDatabase.h>
 #include <errno.h>
 #include <limits.h>
@@ -26,29 +27,8 @@ static bool verbose;
 
 void cdb_set_verbose(bool on) { verbose = on; }
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) abort();
-  return p;
-}
 
-static char *xstrdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  return memcpy(xmalloc(n), s, n);
-}
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap, ap2;
-  va_start(ap, fmt);
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  char *p = xmalloc((size_t)n + 1);
-  vsnprintf(p, (size_t)n + 1, fmt, ap2);
-  va_end(ap2);
-  return p;
-}
 
 /* A CXString copied to the heap and disposed of at once. */
 static char *take(CXString s) {

@@ -24,6 +24,7 @@
  * good to an index that visits everything, and parses again. */
 #define _GNU_SOURCE
 #include "session.h"
+#include "xalloc.h"
 #include <clang-c/Index.h>
 #include <limits.h>
 #include <stdint.h>
@@ -54,12 +55,6 @@ struct gc_session {
   gc_session_stats stats;
 };
 
-static char *xstrdup(const char *s) {
-  if (!s) return NULL;
-  char *p = strdup(s);
-  if (!p) abort();
-  return p;
-}
 
 static double now_ms(void) {
   struct timespec ts;

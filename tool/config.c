@@ -33,6 +33,7 @@
  * found for. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "xalloc.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -48,21 +49,7 @@
 #include "cdb.h"
 #include "output.h"
 
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (!p) abort();
-  return p;
-}
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *p = NULL;
-  if (vasprintf(&p, fmt, ap) < 0) abort();
-  va_end(ap);
-  return p;
-}
 
 static void list_push(gc_name_list *l, const char *s) {
   l->v = realloc(l->v, sizeof(char *) * (size_t)(l->n + 1));

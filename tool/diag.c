@@ -1,18 +1,11 @@
 /* diag.c: building, ordering and freeing finding lists. */
 #include "diag.h"
+#include "xalloc.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *xstrdup(const char *s) {
-  if (!s) return NULL;
-  size_t n = strlen(s) + 1;
-  char *p = malloc(n);
-  if (!p) abort();
-  memcpy(p, s, n);
-  return p;
-}
 
 static char *vfmt(const char *fmt, va_list ap) {
   va_list ap2;

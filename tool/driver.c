@@ -16,6 +16,7 @@
  * when something is reported, else 0. */
 #define _GNU_SOURCE
 #include "driver.h"
+#include "xalloc.h"
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -43,33 +44,9 @@
 
 /* ---- small helpers ---- */
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) abort();
-  return p;
-}
 
-static void *xrealloc(void *p, size_t n) {
-  p = realloc(p, n ? n : 1);
-  if (!p) abort();
-  return p;
-}
 
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (!p) abort();
-  return p;
-}
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *p = NULL;
-  if (vasprintf(&p, fmt, ap) < 0) abort();
-  va_end(ap);
-  return p;
-}
 
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void error(const char *fmt, ...) {
@@ -223,7 +200,7 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
   switch (id) {
   case O_CHECKS: {
     char *old = o->checks;
-    o->checks = old ? xasprintf("%s,%s", old, val) : xstrdup(val);
+    o->checks = old ? xasprintf("%s,%s", old, val) : xstrdup0(val);
     free(old);
     break;
   }
@@ -354,8 +331,8 @@ static gc_job *job_push(job_list *l) {
 
 static char **copy_args(char *const *a, int n, char *const *extra, int nextra) {
   char **v = xmalloc(sizeof(char *) * (size_t)(n + nextra + 1));
-  for (int i = 0; i < n; i++) v[i] = xstrdup(a[i]);
-  for (int i = 0; i < nextra; i++) v[n + i] = xstrdup(extra[i]);
+  for (int i = 0; i < n; i++) v[i] = xstrdup0(a[i]);
+  for (int i = 0; i < nextra; i++) v[n + i] = xstrdup0(extra[i]);
   v[n + nextra] = NULL;
   return v;
 }
@@ -388,7 +365,7 @@ static bool usable_file(const char *f) {
 /* The path used to tell whether two names are the same file. */
 static char *identity(const char *path) {
   char real[PATH_MAX];
-  if (realpath(path, real)) return xstrdup(real);
+  if (realpath(path, real)) return xstrdup0(real);
   return cdb_absolute_path(path, NULL);
 }
 
@@ -422,7 +399,7 @@ static found_db *db_for_dir(driver *d, const char *dir) {
   d->dbs = xrealloc(d->dbs, sizeof *d->dbs * (size_t)(d->ndbs + 1));
   found_db *db = &d->dbs[d->ndbs++];
   memset(db, 0, sizeof *db);
-  db->dir = xstrdup(dir);
+  db->dir = xstrdup0(dir);
   char *err = NULL;
   if (cdb_load(dir, &db->jobs, &db->njobs, &err) != 0) {
     char *shown = path_display(dir);
@@ -477,8 +454,8 @@ static void jobs_from_database(driver *d) {
       /* an entry whose file is gone is said to be gone, like a named file */
       if (!usable_file(all[i].file)) { d->status = 2; continue; }
       gc_job *j = job_push(&d->jobs);
-      j->file = xstrdup(all[i].file);
-      j->dir = all[i].dir ? xstrdup(all[i].dir) : NULL;
+      j->file = xstrdup0(all[i].file);
+      j->dir = all[i].dir ? xstrdup0(all[i].dir) : NULL;
       j->args = copy_args(all[i].args, all[i].nargs, o->extra, o->nextra);
       j->nargs = all[i].nargs + o->nextra;
       explain_job(j, where);
@@ -499,8 +476,8 @@ static void jobs_from_database(driver *d) {
         continue;
       }
       gc_job *j = job_push(&d->jobs);
-      j->file = xstrdup(all[hit].file);
-      j->dir = all[hit].dir ? xstrdup(all[hit].dir) : NULL;
+      j->file = xstrdup0(all[hit].file);
+      j->dir = all[hit].dir ? xstrdup0(all[hit].dir) : NULL;
       j->args = copy_args(all[hit].args, all[hit].nargs, o->extra, o->nextra);
       j->nargs = all[hit].nargs + o->nextra;
       explain_job(j, where);
@@ -534,7 +511,7 @@ static void jobs_from_files(driver *d) {
     if (!usable_file(file)) { d->status = 2; continue; }
     if (o->dashdash) {
       gc_job *j = job_push(&d->jobs);
-      j->file = xstrdup(file);
+      j->file = xstrdup0(file);
       j->args = copy_args(o->extra, o->nextra, NULL, 0);
       j->nargs = o->nextra;
       explain_job(j, "flags after '--'");
@@ -554,8 +531,8 @@ static void jobs_from_files(driver *d) {
       if (hit >= 0) {
         gc_job *j = job_push(&d->jobs);
         const gc_job *src = &db->jobs[hit];
-        j->file = xstrdup(src->file);
-        j->dir = src->dir ? xstrdup(src->dir) : NULL;
+        j->file = xstrdup0(src->file);
+        j->dir = src->dir ? xstrdup0(src->dir) : NULL;
         j->args = copy_args(src->args, src->nargs, NULL, 0);
         j->nargs = src->nargs;
         char *where = xasprintf("flags from %s/compile_commands.json", shown);
@@ -573,7 +550,7 @@ static void jobs_from_files(driver *d) {
     }
     ensure_fallback(d);
     gc_job *j = job_push(&d->jobs);
-    j->file = xstrdup(file);
+    j->file = xstrdup0(file);
     j->args = copy_args(d->fallback, d->nfallback, NULL, 0);
     j->nargs = d->nfallback;
     explain_job(j, "Python include flags");

@@ -24,6 +24,7 @@
  * shutdown, else 1; so does the end of input. */
 #define _GNU_SOURCE
 #include "lsp.h"
+#include "xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -62,28 +63,8 @@ enum { LSP_ERROR = 1, LSP_WARNING = 2, LSP_INFORMATION = 3 };
 
 /* ---- small helpers ---- */
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) abort();
-  return p;
-}
 
-static char *xstrdup(const char *s) {
-  if (!s) return NULL;
-  char *p = strdup(s);
-  if (!p) abort();
-  return p;
-}
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *p = NULL;
-  if (vasprintf(&p, fmt, ap) < 0) abort();
-  va_end(ap);
-  return p;
-}
 
 static bool verbose;
 

@@ -9,6 +9,7 @@
  * means every rule, as in clang-tidy; "()" means none). BEGIN and END pair by
  * identical lists, innermost first. */
 #include "suppress.h"
+#include "xalloc.h"
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdint.h>
@@ -18,18 +19,7 @@
 #include "output.h"
 #include "rules.h"
 
-static void *xrealloc(void *p, size_t n) {
-  p = realloc(p, n ? n : 1);
-  if (!p) abort();
-  return p;
-}
 
-static char *xstrndup(const char *s, size_t n) {
-  char *p = xrealloc(NULL, n + 1);
-  memcpy(p, s, n);
-  p[n] = 0;
-  return p;
-}
 
 /* ---- source cache ---- */
 
