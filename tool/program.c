@@ -34,6 +34,8 @@ gc_program *program_new(const gc_program_opts *opts) {
   return p;
 }
 
+static void add_slot(gc_program *p, tu_slot *s);
+
 int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
   tu_slot *s = calloc(1, sizeof *s);
   if (!s) abort();
@@ -50,15 +52,7 @@ int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
     free(s);
     return rc;
   }
-  pthread_mutex_lock(&p->mu);
-  if (p->ntus == p->cap) {
-    p->cap = p->cap ? p->cap * 2 : 16;
-    p->tus = realloc(p->tus, sizeof(tu_slot *) * (size_t)p->cap);
-    if (!p->tus) abort();
-  }
-  p->tus[p->ntus++] = s;
-  p->linked = false;
-  pthread_mutex_unlock(&p->mu);
+  add_slot(p, s);
   return 0;
 }
 
@@ -68,6 +62,12 @@ int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu) {
   s->A = *A;
   s->tu = *tu;
   memset(A, 0, sizeof *A);
+  add_slot(p, s);
+  return 0;
+}
+
+/* Units come from several threads at once. */
+static void add_slot(gc_program *p, tu_slot *s) {
   pthread_mutex_lock(&p->mu);
   if (p->ntus == p->cap) {
     p->cap = p->cap ? p->cap * 2 : 16;
@@ -77,7 +77,6 @@ int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu) {
   p->tus[p->ntus++] = s;
   p->linked = false;
   pthread_mutex_unlock(&p->mu);
-  return 0;
 }
 
 /* A small string -> int map for USRs. */
