@@ -207,9 +207,12 @@ void flow_note_release(flow_ctx *c, gc_finding *f) {
     diag_note(f, e->loc, "the GIL is released here by '%s'", ev_name(e));
 }
 
-/* Can block 'to' be reached from block 'from'? (a walk over the graph) */
-static bool reaches(flow_ctx *c, int from, int to) {
+/* Can block 'to' be reached from block 'from' without passing through
+ * block 'avoid' (the branch being judged: going round a loop back into it
+ * does not make the branch undecided)? */
+static bool reaches(flow_ctx *c, int from, int to, int avoid) {
   if (from == to) return true;
+  if (from == avoid) return false;
   int n = c->fn->nblocks;
   char *seen = calloc((size_t)n, 1);
   int *stack = malloc(sizeof(int) * (size_t)n);
@@ -223,7 +226,7 @@ static bool reaches(flow_ctx *c, int from, int to) {
     for (int i = 0; i < b->nsucc; i++) {
       int t = b->succ[i].to;
       if (t == to) { found = true; break; }
-      if (!seen[t]) { seen[t] = 1; stack[sp++] = t; }
+      if (!seen[t] && t != avoid) { seen[t] = 1; stack[sp++] = t; }
     }
   }
   free(seen);
@@ -260,7 +263,8 @@ static void collect_branches(flow_ctx *c, bool (*is_stop)(flow_ctx *, node *, in
     if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text) {
       bool other_reaches = false;
       for (int i = 0; i < pb->nsucc; i++)
-        if (pb->succ[i].to != x->block && reaches(c, pb->succ[i].to, target)) other_reaches = true;
+        if (pb->succ[i].to != x->block && reaches(c, pb->succ[i].to, target, x->pred->block))
+          other_reaches = true;
       /* A branch explains the path if the other way does not lead here, or
        * if the way taken changed the GIL before the next branch. The branch
        * into the stop node matters only when the other way leads here too
