@@ -75,8 +75,13 @@ static uint64_t key_hash(const char *rule, const char *file, const char *functio
 
 /* The key parts of a finding, malloc'd. */
 static void finding_key(const gc_finding *f, char **file, char **snippet) {
-  *file = path_display(f->loc.file ? f->loc.file : "");
-  *snippet = baseline_normalise(f->snippet);
+  /* as the baseline file holds them: JSON strings are UTF-8 */
+  char *shown = path_display(f->loc.file ? f->loc.file : "");
+  *file = output_utf8_clean(shown);
+  free(shown);
+  char *norm = baseline_normalise(f->snippet);
+  *snippet = output_utf8_clean(norm);
+  free(norm);
 }
 
 uint64_t baseline_key_hash(const gc_finding *f) {

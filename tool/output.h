@@ -24,6 +24,8 @@ int output_github(FILE *out, const gc_findings *fs);
  * replaced by U+FFFD so that nothing is lost silently. */
 struct json_t;
 struct json_t *output_json_string(const char *s);
+/* S with bytes that are not UTF-8 replaced by U+FFFD, malloc'd. */
+char *output_utf8_clean(const char *s);
 
 /* Rule ids the driver reports on its own, beside those of rules.def. */
 #define RULE_CLANG_ERROR "clang-diagnostic-error"

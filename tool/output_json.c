@@ -26,11 +26,10 @@
 #define GILCHECK_VERSION "unknown"
 #endif
 
-json_t *output_json_string(const char *s) {
-  if (!s) return json_null();
-  json_t *j = json_string(s);
-  if (j) return j;
-  /* Not UTF-8 (a Latin-1 comment, a path): replace the bad bytes. */
+/* S as valid UTF-8, malloc'd: bytes that are not (a Latin-1 comment, a
+ * path) become U+FFFD. JSON can only carry this, so whatever is compared
+ * with JSON read back (baselines) goes through it too. */
+char *output_utf8_clean(const char *s) {
   size_t n = strlen(s);
   char *t = malloc(n * 3 + 1);
   if (!t) abort();
@@ -56,6 +55,14 @@ json_t *output_json_string(const char *s) {
     }
   }
   t[w] = 0;
+  return t;
+}
+
+json_t *output_json_string(const char *s) {
+  if (!s) return json_null();
+  json_t *j = json_string(s);
+  if (j) return j;
+  char *t = output_utf8_clean(s);
   j = json_string(t);
   free(t);
   return j ? j : json_string("?");
