@@ -1,7 +1,7 @@
-/* lower.h: the front end's entry point — parse one translation unit with
- * libclang and lower its functions into the IR (clang_lower.c). */
-#ifndef GILCHECK_LOWER_H
-#define GILCHECK_LOWER_H
+/* parse.h: parse one translation unit with libclang and lower it
+ * (parse.c), the way the command line and the result cache see it. */
+#ifndef GILCHECK_PARSE_H
+#define GILCHECK_PARSE_H
 #include "arena.h"
 #include "diag.h"
 #include "ir.h"
@@ -12,11 +12,9 @@
  * be analysed (it does not parse, or libclang failed on it). */
 int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors);
 
-/* For a caller that keeps its own CXTranslationUnit (the language server):
- * lower an already parsed unit, and turn its errors into findings. */
-int front_lower_cxtu(void *cxtu, const char *workdir, arena *A, ir_tu *out);
 /* Every file the unit read, into out->deps (for the result cache). */
 void front_collect_deps(void *cxtu, const char *dir, arena *A, ir_tu *out);
+/* The unit's errors as findings; returns 2 when there is one, else 0. */
 int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *errors);
 
 /* libclang's version, e.g. "Debian clang version 19.1.7". */

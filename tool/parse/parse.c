@@ -1,0 +1,113 @@
+/* parse.c: parsing one translation unit with libclang — the unit's flags
+ * as the compiler would get them, its errors as findings, every file it read
+ * (for the result cache) — then handing it to the lowering (lower.c).
+ * Everything libclang says about a unit as a whole lives here; what it says
+ * about the code inside functions is lower.c's. */
+#include <clang-c/Index.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arena.h"
+#include "lower.h"
+#include "parse.h"
+#include "xalloc.h"
+
+static bool is_abs(const char *p) { return p && p[0] == '/'; }
+
+typedef struct dep_walk { arena *A; const char *dir; VEC(const char *) v; } dep_walk;
+
+static void add_inclusion(CXFile f, CXSourceLocation *stack, unsigned n, CXClientData d) {
+  dep_walk *w = d;
+  CXString name = clang_getFileName(f);
+  const char *s = clang_getCString(name);
+  if (s) {
+    const char *p = s[0] == '/' || !w->dir ? arena_strdup(w->A, s) : arena_printf(w->A, "%s/%s", w->dir, s);
+    vec_push(w->A, w->v, p);
+  }
+  clang_disposeString(name);
+}
+
+void front_collect_deps(void *cxtu, const char *dir, arena *A, ir_tu *out) {
+  dep_walk w = {A, dir, {0}};
+  clang_getInclusions((CXTranslationUnit)cxtu, add_inclusion, &w);
+  out->deps = w.v.v;
+  out->ndeps = w.v.n;
+}
+
+static const char *error_text(enum CXErrorCode e) {
+  switch (e) {
+  case CXError_Crashed: return "libclang crashed while parsing it";
+  case CXError_InvalidArguments: return "libclang rejected the arguments";
+  case CXError_ASTReadError: return "libclang could not read it";
+  default: return "libclang could not parse it";
+  }
+}
+
+int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors) {
+  memset(out, 0, sizeof *out);
+  out->path = arena_strdup(A, job->file);
+  CXIndex idx = clang_createIndex(0, 0);
+  const char **args = calloc((size_t)job->nargs + 1, sizeof(char *));
+  if (!args) abort();
+  for (int i = 0; i < job->nargs; i++) args[i] = job->args[i];
+  CXTranslationUnit tu = NULL;
+  unsigned opts = CXTranslationUnit_DetailedPreprocessingRecord;
+  enum CXErrorCode err = clang_parseTranslationUnit2(idx, job->file, args, job->nargs, NULL, 0, opts, &tu);
+  free(args);
+  gc_loc floc = {job->file, 0, 0};
+  if (err != CXError_Success || !tu) {
+    diag_add(errors, "clang-diagnostic-error", GC_SEV_ERROR, floc, NULL, "%s: %s", job->file, error_text(err));
+    clang_disposeIndex(idx);
+    return 2;
+  }
+  int rc = front_collect_errors(tu, job, A, errors);
+  if (rc == 0) {
+    front_lower_cxtu(tu, job->dir, A, out);
+    front_collect_deps(tu, job->dir, A, out);
+  }
+  clang_disposeTranslationUnit(tu);
+  clang_disposeIndex(idx);
+  return rc;
+}
+
+int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *errors) {
+  CXTranslationUnit tu = cxtu;
+  int rc = 0;
+  unsigned nd = clang_getNumDiagnostics(tu);
+  for (unsigned i = 0; i < nd; i++) {
+    CXDiagnostic d = clang_getDiagnostic(tu, i);
+    enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(d);
+    if (sev >= CXDiagnostic_Error) {
+      CXFile f = NULL;
+      unsigned line = 0, col = 0, off = 0;
+      clang_getFileLocation(clang_getDiagnosticLocation(d), &f, &line, &col, &off);
+      gc_loc loc = {job->file, line, col};
+      CXString fname = f ? clang_getFileName(f) : (CXString){0};
+      const char *fn = f ? clang_getCString(fname) : NULL;
+      if (fn && *fn) loc.file = fn;
+      CXString msg = clang_getDiagnosticSpelling(d);
+      if (loc.file && !is_abs(loc.file) && job->dir && strcmp(job->dir, ".")) {
+        char *full = arena_printf(A, "%s/%s", job->dir, loc.file);
+        loc.file = full;
+      }
+      diag_add(errors, "clang-diagnostic-error", GC_SEV_ERROR, loc, NULL, "%s", clang_getCString(msg));
+      clang_disposeString(msg);
+      if (f) clang_disposeString(fname);
+      rc = 2;
+    }
+    clang_disposeDiagnostic(d);
+  }
+  return rc;
+}
+
+const char *front_clang_version(void) {
+  static char buf[256];
+  static int done;
+  if (!done) {
+    CXString v = clang_getClangVersion();
+    snprintf(buf, sizeof buf, "%s", clang_getCString(v));
+    clang_disposeString(v);
+    done = 1;
+  }
+  return buf;
+}
