@@ -32,6 +32,7 @@
  * noticed until one of the files read changes. */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -142,8 +143,7 @@ static void w_bytes(wbuf *b, const void *s, size_t n) {
   if (b->n + n > b->cap) {
     size_t nc = b->cap ? b->cap : 4096;
     while (nc < b->n + n) nc *= 2;
-    unsigned char *np = realloc(b->p, nc);
-    if (!np) { fputs("gilcheck: out of memory\n", stderr); abort(); }
+    unsigned char *np = xrealloc(b->p, nc);
     b->p = np;
     b->cap = nc;
   }
@@ -251,12 +251,12 @@ static unsigned char *slurp(const char *path, size_t max, size_t *len, struct st
     return NULL;
   }
   size_t cap = (size_t)s0.st_size + 1, n = 0;
-  unsigned char *buf = malloc(cap);
+  unsigned char *buf = xmalloc(cap);
   if (!buf) { close(fd); *err = ENOMEM; return NULL; }
   for (;;) {
     if (n == cap) {
       if (cap > max) { free(buf); close(fd); *err = EFBIG; return NULL; }
-      unsigned char *nb = realloc(buf, cap * 2);
+      unsigned char *nb = xrealloc(buf, cap * 2);
       if (!nb) { free(buf); close(fd); *err = ENOMEM; return NULL; }
       buf = nb;
       cap *= 2;
@@ -277,7 +277,7 @@ static unsigned char *slurp(const char *path, size_t max, size_t *len, struct st
 
 char *cache_default_dir(void) {
   const char *e = getenv("GILCHECK_CACHE_DIR");
-  if (e && *e) return strdup(e);
+  if (e && *e) return xstrdup(e);
   char *r = NULL;
   e = getenv("XDG_CACHE_HOME");
   if (e && e[0] == '/') {
@@ -295,7 +295,7 @@ char *cache_default_dir(void) {
 /* mkdir -p; 0 or an errno. */
 static int make_dirs(const char *path) {
   if (!*path) return ENOENT;
-  char *p = strdup(path);
+  char *p = xstrdup(path);
   if (!p) return ENOMEM;
   int err = 0;
   for (char *s = p + 1;; s++) {
@@ -325,7 +325,7 @@ static void salt_list(wbuf *b, const char *what, const gc_name_list *l) {
 bool cache_enable(const char *dir, const struct gc_config *const *configs, int nconfigs, bool verbose) {
   cache_disable();
   G.verbose = verbose;
-  char *d = dir ? strdup(dir) : cache_default_dir();
+  char *d = dir ? xstrdup(dir) : cache_default_dir();
   if (!d) {
     say("no cache directory ($GILCHECK_CACHE_DIR, $XDG_CACHE_HOME and $HOME are unset): running without the cache");
     return false;
@@ -365,7 +365,7 @@ bool cache_enable(const char *dir, const struct gc_config *const *configs, int n
     w_raw_str(s, getenv(env[i]));
   }
   char cwd[PATH_MAX];
-  G.cwd = strdup(getcwd(cwd, sizeof cwd) ? cwd : "");
+  G.cwd = xstrdup(getcwd(cwd, sizeof cwd) ? cwd : "");
   /* The executable: another build lowers differently. */
   size_t n = 0;
   int e2 = 0;
@@ -427,9 +427,8 @@ typedef struct strtab {
 static uint32_t intern(strtab *t, const char *s) {
   if ((t->n + 1) * 2 > t->cap) {
     size_t nc = t->cap ? t->cap * 2 : 256;
-    const char **nk = calloc(nc, sizeof *nk);
-    uint32_t *nv = calloc(nc, sizeof *nv);
-    if (!nk || !nv) { fputs("gilcheck: out of memory\n", stderr); abort(); }
+    const char **nk = xcalloc(nc, sizeof *nk);
+    uint32_t *nv = xcalloc(nc, sizeof *nv);
     for (size_t i = 0; i < t->cap; i++)
       if (t->k[i]) {
         size_t j = cache_hash(t->k[i], strlen(t->k[i]), 0) & (nc - 1);

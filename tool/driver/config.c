@@ -52,8 +52,7 @@
 
 
 static void list_push(gc_name_list *l, const char *s) {
-  l->v = realloc(l->v, sizeof(char *) * (size_t)(l->n + 1));
-  if (!l->v) abort();
+  l->v = xrealloc(l->v, sizeof(char *) * (size_t)(l->n + 1));
   l->v[l->n++] = xstrdup(s);
 }
 
@@ -84,8 +83,7 @@ void checks_apply(bool rules[R_COUNT], const char *globs, char **unmatched) {
     bool on = true;
     const char *g = p;
     if (*g == '-') { on = false; g++; }
-    char *glob = strndup(g, (size_t)(t - g));
-    if (!glob) abort();
+    char *glob = xstrndup(g, (size_t)(t - g));
     bool any = false;
     for (int r = 0; r < R_COUNT; r++)
       if (fnmatch(glob, rule_table[r].id, 0) == 0) { rules[r] = on; any = true; }
@@ -115,8 +113,7 @@ static void problem(loader *L, const yaml_node_t *n, const char *fmt, ...) __att
 static void problem(loader *L, const yaml_node_t *n, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *msg = NULL;
-  if (vasprintf(&msg, fmt, ap) < 0) abort();
+  char *msg = xvasprintf(fmt, ap);
   va_end(ap);
   char *line = xasprintf("%s:%zu:%zu: error: %s", L->path, n ? n->start_mark.line + 1 : 1,
                          n ? n->start_mark.column + 1 : 1, msg);
@@ -241,8 +238,7 @@ static void read_severity(loader *L, yaml_node_t *v) {
     else if (sev && strcmp(sev, "error") == 0) s = GC_SEV_ERROR;
     else { problem(L, val, "severity of '%s' must be 'warning' or 'error'", rule); continue; }
     gc_config *c = L->c;
-    c->severity = realloc(c->severity, sizeof *c->severity * (size_t)(c->nseverity + 1));
-    if (!c->severity) abort();
+    c->severity = xrealloc(c->severity, sizeof *c->severity * (size_t)(c->nseverity + 1));
     c->severity[c->nseverity++] = (gc_severity_override){xstrdup(rule), s};
   }
 }
@@ -283,8 +279,7 @@ static void read_callbacks(loader *L, yaml_node_t *v) {
     }
     if (!ok) continue;
     gc_config *c = L->c;
-    c->callbacks = realloc(c->callbacks, sizeof *c->callbacks * (size_t)(c->ncallbacks + 1));
-    if (!c->callbacks) abort();
+    c->callbacks = xrealloc(c->callbacks, sizeof *c->callbacks * (size_t)(c->ncallbacks + 1));
     c->callbacks[c->ncallbacks++] = (gc_callback_fact){xstrdup(name), (int)arg};
   }
 }
@@ -329,7 +324,7 @@ gc_config *config_load(const char *path, char **err) {
   }
   yaml_parser_t parser;
   yaml_document_t doc;
-  if (!yaml_parser_initialize(&parser)) abort();
+  if (!yaml_parser_initialize(&parser)) xalloc_die();
   yaml_parser_set_input_file(&parser, fp);
   if (!yaml_parser_load(&parser, &doc)) {
     const yaml_mark_t *m = parser.problem_mark.line || parser.problem_mark.column ? &parser.problem_mark
@@ -344,8 +339,7 @@ gc_config *config_load(const char *path, char **err) {
   yaml_parser_delete(&parser);
   fclose(fp);
 
-  gc_config *c = calloc(1, sizeof *c);
-  if (!c) abort();
+  gc_config *c = xcalloc(1, sizeof *c);
   c->path = xstrdup(path);
   char *abs = cdb_absolute_path(path, NULL);
   char *slash = strrchr(abs, '/');
@@ -453,8 +447,7 @@ struct config_set {
 };
 
 config_set *config_set_new(const char *forced_path) {
-  config_set *cs = calloc(1, sizeof *cs);
-  if (!cs) abort();
+  config_set *cs = xcalloc(1, sizeof *cs);
   if (forced_path) cs->forced = xstrdup(forced_path);
   return cs;
 }
@@ -463,8 +456,7 @@ config_set *config_set_new(const char *forced_path) {
 static const gc_config *load_once(config_set *cs, const char *path, char **err) {
   for (int i = 0; i < cs->nfiles; i++)
     if (strcmp(cs->files[i].path, path) == 0) return cs->files[i].c;
-  cs->files = realloc(cs->files, sizeof *cs->files * (size_t)(cs->nfiles + 1));
-  if (!cs->files) abort();
+  cs->files = xrealloc(cs->files, sizeof *cs->files * (size_t)(cs->nfiles + 1));
   loaded *l = &cs->files[cs->nfiles++];
   l->path = xstrdup(path);
   l->c = config_load(path, err);
@@ -484,8 +476,7 @@ static dir_entry *dir_lookup(config_set *cs, const char *dir) {
 }
 
 static void dir_remember(config_set *cs, const char *dir, const gc_config *c) {
-  dir_entry *e = malloc(sizeof *e);
-  if (!e) abort();
+  dir_entry *e = xmalloc(sizeof *e);
   e->dir = xstrdup(dir);
   e->c = c;
   unsigned b = hash_dir(dir);
@@ -515,8 +506,7 @@ const gc_config *config_for(config_set *cs, const char *file, char **err) {
   for (;;) {
     dir_entry *e = dir_lookup(cs, dir);
     if (e) { found = e->c; break; }
-    visited = realloc(visited, sizeof(char *) * (size_t)(nvisited + 1));
-    if (!visited) abort();
+    visited = xrealloc(visited, sizeof(char *) * (size_t)(nvisited + 1));
     visited[nvisited++] = xstrdup(dir);
     char *cand = xasprintf("%s%s.gilcheck.yml", dir, strcmp(dir, "/") == 0 ? "" : "/");
     if (regular_file(cand)) {
@@ -539,8 +529,7 @@ const gc_config *config_for(config_set *cs, const char *file, char **err) {
 
 int config_set_all(config_set *cs, const gc_config ***out) {
   free(cs->all);
-  cs->all = malloc(sizeof *cs->all * (size_t)(cs->nfiles + 1));
-  if (!cs->all) abort();
+  cs->all = xmalloc(sizeof *cs->all * (size_t)(cs->nfiles + 1));
   int n = 0;
   for (int i = 0; i < cs->nfiles; i++)
     if (cs->files[i].c) cs->all[n++] = cs->files[i].c;

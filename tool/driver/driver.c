@@ -226,7 +226,7 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
     break;
   case O_SHARD: {
     const char *slash = strchr(val, '/');
-    char *i_part = slash ? strndup(val, (size_t)(slash - val)) : NULL;
+    char *i_part = slash ? xstrndup(val, (size_t)(slash - val)) : NULL;
     bool ok = slash && i_part && parse_positive(i_part, &o->shard_i) && parse_positive(slash + 1, &o->shard_n) &&
               o->shard_i <= o->shard_n;
     free(i_part);
@@ -857,9 +857,8 @@ int driver_main(int argc, char **argv) {
   /* Parse and lower on -j threads, then analyse. */
   gc_program *prog = program_new(&popts);
   pool p = {.d = d, .prog = prog, .shown = shown};
-  p.errs = calloc((size_t)d->jobs.n + 1, sizeof(gc_findings));
-  p.rc = calloc((size_t)d->jobs.n + 1, sizeof(int));
-  if (!p.errs || !p.rc) abort();
+  p.errs = xcalloc((size_t)d->jobs.n + 1, sizeof(gc_findings));
+  p.rc = xcalloc((size_t)d->jobs.n + 1, sizeof(int));
   atomic_init(&p.next, 0);
   pthread_mutex_init(&p.mu, NULL);
   p.progress = isatty(STDERR_FILENO) && !verbose && d->jobs.n > 1;

@@ -7,6 +7,7 @@
  * the path in two. The walk is bounded: past node_limit() exploded nodes the
  * function is given up on, silently (and said under -v). */
 #include "flow.h"
+#include "xalloc.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +149,7 @@ gc_finding *flow_finding(flow_ctx *c, rule_id r, gc_loc loc, const char *fmt, ..
       return NULL;
   if (c->nseen == c->capseen) {
     c->capseen = c->capseen ? c->capseen * 2 : 8;
-    c->seen = realloc(c->seen, sizeof(*c->seen) * (size_t)c->capseen);
-    if (!c->seen) abort();
+    c->seen = xrealloc(c->seen, sizeof(*c->seen) * (size_t)c->capseen);
   }
   c->seen[c->nseen].rule = (int)r;
   c->seen[c->nseen].line = loc.line;
@@ -214,9 +214,8 @@ static bool reaches(flow_ctx *c, int from, int to, int avoid) {
   if (from == to) return true;
   if (from == avoid) return false;
   int n = c->fn->nblocks;
-  char *seen = calloc((size_t)n, 1);
-  int *stack = malloc(sizeof(int) * (size_t)n);
-  if (!seen || !stack) abort();
+  char *seen = xcalloc((size_t)n, 1);
+  int *stack = xmalloc(sizeof(int) * (size_t)n);
   int sp = 0;
   bool found = false;
   stack[sp++] = from;
@@ -366,9 +365,8 @@ static uint32_t ev_defs(const ir_event *e) {
 static void compute_liveness(flow_ctx *c) {
   const ir_func *fn = c->fn;
   int nb = fn->nblocks;
-  c->live_v = calloc((size_t)nb + 1, sizeof(uint32_t));
-  c->live_k = calloc((size_t)nb + 1, sizeof(uint32_t));
-  if (!c->live_v || !c->live_k) abort();
+  c->live_v = xcalloc((size_t)nb + 1, sizeof(uint32_t));
+  c->live_k = xcalloc((size_t)nb + 1, sizeof(uint32_t));
   c->keep_v = 0;
   for (int b = 0; b < nb; b++)
     for (int i = 0; i < fn->blocks[b].nev; i++) {
@@ -427,8 +425,7 @@ static void push_node(flow_ctx *c, node *from, int block, const skey *k_in, cons
   if (c->live_v) drop_dead_facts(c, block, &live_key);
   if (!c->hcap) {
     c->hcap = 1024;
-    c->htab = calloc(c->hcap, sizeof(node *));
-    if (!c->htab) abort();
+    c->htab = xcalloc(c->hcap, sizeof(node *));
   }
   skey approx_key;
   if (!k->approx && c->per_block && c->per_block[block] >= PER_BLOCK) {
@@ -459,8 +456,7 @@ static void push_node(flow_ctx *c, node *from, int block, const skey *k_in, cons
   c->nnodes++;
   if (c->nnodes > (int)c->hcap) {
     size_t ncap = c->hcap * 4;
-    node **nt = calloc(ncap, sizeof(node *));
-    if (!nt) abort();
+    node **nt = xcalloc(ncap, sizeof(node *));
     for (size_t i = 0; i < c->hcap; i++) {
       node *x = c->htab[i];
       while (x) {
@@ -477,8 +473,7 @@ static void push_node(flow_ctx *c, node *from, int block, const skey *k_in, cons
   }
   if (c->nwork == c->capwork) {
     c->capwork = c->capwork ? c->capwork * 2 : 256;
-    c->work = realloc(c->work, sizeof(node *) * (size_t)c->capwork);
-    if (!c->work) abort();
+    c->work = xrealloc(c->work, sizeof(node *) * (size_t)c->capwork);
   }
   c->work[c->nwork++] = n;
 }
@@ -1129,9 +1124,8 @@ static void edge_states(flow_ctx *c, node *from, const sstate *s, const ir_block
 }
 
 static void run(flow_ctx *c) {
-  c->ev_base = calloc((size_t)c->fn->nblocks + 1, sizeof(int));
-  c->per_block = calloc((size_t)c->fn->nblocks + 1, sizeof(int));
-  if (!c->ev_base || !c->per_block) abort();
+  c->ev_base = xcalloc((size_t)c->fn->nblocks + 1, sizeof(int));
+  c->per_block = xcalloc((size_t)c->fn->nblocks + 1, sizeof(int));
   int total = 0;
   for (int b = 0; b < c->fn->nblocks; b++) { c->ev_base[b] = total; total += c->fn->blocks[b].nev; }
   c->first_rel_ev = c->first_acq_ev = -1;
@@ -1142,8 +1136,7 @@ static void run(flow_ctx *c) {
   push_node(c, NULL, c->fn->entry, &init.k, &init.a, -1, false);
   /* states split by an Ensure inside one block: a small local list */
   enum { MAXS = 16 };
-  sstate *cur = malloc(sizeof(sstate) * MAXS), *nxt = malloc(sizeof(sstate) * MAXS);
-  if (!cur || !nxt) abort();
+  sstate *cur = xmalloc(sizeof(sstate) * MAXS), *nxt = xmalloc(sizeof(sstate) * MAXS);
   while (c->nwork > 0 && !c->gave_up) {
     node *n = c->work[--c->nwork];
     c->cur = n;

@@ -2,6 +2,7 @@
  * (from any number of threads), linked by USR so calls reach the function
  * defined in another file, then summarised and reported. */
 #include "program.h"
+#include "xalloc.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,7 @@ struct gc_program {
 };
 
 gc_program *program_new(const gc_program_opts *opts) {
-  gc_program *p = calloc(1, sizeof *p);
-  if (!p) abort();
+  gc_program *p = xcalloc(1, sizeof *p);
   p->opts = *opts;
   pthread_mutex_init(&p->mu, NULL);
   return p;
@@ -37,8 +37,7 @@ gc_program *program_new(const gc_program_opts *opts) {
 static void add_slot(gc_program *p, tu_slot *s);
 
 int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
-  tu_slot *s = calloc(1, sizeof *s);
-  if (!s) abort();
+  tu_slot *s = xcalloc(1, sizeof *s);
   /* the result cache (cache.c): an unchanged unit is read back, not parsed */
   cache_ticket ticket;
   int rc = 0;
@@ -57,8 +56,7 @@ int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors) {
 }
 
 int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu) {
-  tu_slot *s = calloc(1, sizeof *s);
-  if (!s) abort();
+  tu_slot *s = xcalloc(1, sizeof *s);
   s->A = *A;
   s->tu = *tu;
   memset(A, 0, sizeof *A);
@@ -71,8 +69,7 @@ static void add_slot(gc_program *p, tu_slot *s) {
   pthread_mutex_lock(&p->mu);
   if (p->ntus == p->cap) {
     p->cap = p->cap ? p->cap * 2 : 16;
-    p->tus = realloc(p->tus, sizeof(tu_slot *) * (size_t)p->cap);
-    if (!p->tus) abort();
+    p->tus = xrealloc(p->tus, sizeof(tu_slot *) * (size_t)p->cap);
   }
   p->tus[p->ntus++] = s;
   p->linked = false;
@@ -122,10 +119,9 @@ static void link_program(gc_program *p) {
   usr_map m = {0};
   m.cap = 16;
   while (m.cap < (size_t)total * 2 + 16) m.cap *= 2;
-  m.k = calloc(m.cap, sizeof(char *));
-  m.v = calloc(m.cap, sizeof(int));
-  fp->funcs = calloc((size_t)total + 1, sizeof(ir_func *));
-  if (!m.k || !m.v || !fp->funcs) abort();
+  m.k = xcalloc(m.cap, sizeof(char *));
+  m.v = xcalloc(m.cap, sizeof(int));
+  fp->funcs = xcalloc((size_t)total + 1, sizeof(ir_func *));
   int n = 0;
   for (int t = 0; t < p->ntus; t++)
     for (int i = 0; i < p->tus[t]->tu.nfuncs; i++) {
@@ -135,10 +131,9 @@ static void link_program(gc_program *p) {
       fp->funcs[n++] = f;
     }
   fp->nfuncs = n;
-  fp->sums = calloc((size_t)n + 1, sizeof(summary));
-  fp->entry = calloc((size_t)n + 1, 1);
-  fp->entry_hint = calloc((size_t)n + 1, sizeof(ir_entry_hint *));
-  if (!fp->sums || !fp->entry || !fp->entry_hint) abort();
+  fp->sums = xcalloc((size_t)n + 1, sizeof(summary));
+  fp->entry = xcalloc((size_t)n + 1, 1);
+  fp->entry_hint = xcalloc((size_t)n + 1, sizeof(ir_entry_hint *));
   for (int i = 0; i < n; i++) fp->sums[i].wit_fn = -1;
   for (int t = 0; t < p->ntus; t++) {
     ir_tu *tu = &p->tus[t]->tu;

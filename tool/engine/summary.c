@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flow.h"
+#include "xalloc.h"
 #include "summary.h"
 
 void summarize_program(flow_program *p) {
   int n = p->nfuncs;
   if (n <= 0) return;
   /* callers of each function, to re-queue them */
-  int *ncallers = calloc((size_t)n, sizeof(int));
-  int *capcallers = calloc((size_t)n, sizeof(int));
-  int **callers = calloc((size_t)n, sizeof(int *));
-  if (!ncallers || !capcallers || !callers) abort();
+  int *ncallers = xcalloc((size_t)n, sizeof(int));
+  int *capcallers = xcalloc((size_t)n, sizeof(int));
+  int **callers = xcalloc((size_t)n, sizeof(int *));
   for (int f = 0; f < n; f++) {
     ir_func *fn = p->funcs[f];
     for (int b = 0; b < fn->nblocks; b++)
@@ -27,16 +27,14 @@ void summarize_program(flow_program *p) {
         if (ncallers[g] && callers[g][ncallers[g] - 1] == f) continue;
         if (ncallers[g] == capcallers[g]) {
           capcallers[g] = capcallers[g] ? capcallers[g] * 2 : 4;
-          callers[g] = realloc(callers[g], sizeof(int) * (size_t)capcallers[g]);
-          if (!callers[g]) abort();
+          callers[g] = xrealloc(callers[g], sizeof(int) * (size_t)capcallers[g]);
         }
         callers[g][ncallers[g]++] = f;
       }
   }
-  int *queue = malloc(sizeof(int) * (size_t)n);
-  char *queued = calloc((size_t)n, 1);
-  int *count = calloc((size_t)n, sizeof(int));
-  if (!queue || !queued || !count) abort();
+  int *queue = xmalloc(sizeof(int) * (size_t)n);
+  char *queued = xcalloc((size_t)n, 1);
+  int *count = xcalloc((size_t)n, sizeof(int));
   int head = 0, len = 0;
   /* callees first: functions are added in file order, so seed in reverse */
   for (int f = n - 1; f >= 0; f--) { queue[(head + len++) % n] = f; queued[f] = 1; }

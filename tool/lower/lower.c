@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "arena.h"
+#include "xalloc.h"
 #include "ir.h"
 #include "lower.h"
 
@@ -52,8 +53,7 @@ static hslot *hmap_find(hmap *m, uintptr_t k1, uint64_t k2, int insert) {
 static void hmap_grow(hmap *m) {
   hmap old = *m;
   m->cap = old.cap ? old.cap * 2 : 64;
-  m->s = calloc(m->cap, sizeof(hslot));
-  if (!m->s) abort();
+  m->s = xcalloc(m->cap, sizeof(hslot));
   m->n = 0;
   for (size_t i = 0; i < old.cap; i++)
     if (old.s[i].used) hmap_find(m, old.s[i].k1, old.s[i].k2, 1)->val = old.s[i].val;
@@ -207,8 +207,7 @@ static enum CXChildVisitResult collect(CXCursor c, CXCursor parent, CXClientData
   kids *k = d;
   if (k->n == k->cap) {
     k->cap = k->cap ? k->cap * 2 : 8;
-    k->v = realloc(k->v, sizeof(CXCursor) * (size_t)k->cap);
-    if (!k->v) abort();
+    k->v = xrealloc(k->v, sizeof(CXCursor) * (size_t)k->cap);
   }
   k->v[k->n++] = c;
   return CXChildVisit_Continue;
@@ -452,8 +451,7 @@ static void kputs(char **buf, size_t *len, size_t *cap, const char *s) {
   size_t n = strlen(s);
   if (*len + n + 1 > *cap) {
     *cap = (*len + n + 1) * 2;
-    *buf = realloc(*buf, *cap);
-    if (!*buf) abort();
+    *buf = xrealloc(*buf, *cap);
   }
   memcpy(*buf + *len, s, n + 1);
   *len += n;
@@ -1408,8 +1406,7 @@ static void finish_function(lower *L) {
    * where they matter */
   size_t cap = 16;
   while (cap < (size_t)L->conds.n * 2 + 16) cap *= 2;
-  keycount *counts = calloc(cap, sizeof(keycount));
-  if (!counts) abort();
+  keycount *counts = xcalloc(cap, sizeof(keycount));
   for (int i = 0; i < L->conds.n; i++) {
     const char *k = L->rconds.v[i].key;
     if (!k || !relevant[i]) continue;

@@ -334,8 +334,7 @@ static void reply_error(server *S, json_t *id, int code, const char *fmt, ...) _
 static void reply_error(server *S, json_t *id, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *text = NULL;
-  if (vasprintf(&text, fmt, ap) < 0) abort();
+  char *text = xvasprintf(fmt, ap);
   va_end(ap);
   say("error %d: %s", code, text);
   json_t *err = json_object();
@@ -360,8 +359,7 @@ static void log_message(server *S, int type, const char *fmt, ...) __attribute__
 static void log_message(server *S, int type, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *text = NULL;
-  if (vasprintf(&text, fmt, ap) < 0) abort();
+  char *text = xvasprintf(fmt, ap);
   va_end(ap);
   complain("%s", text);
   json_t *p = json_object();
@@ -529,8 +527,7 @@ static void text_of(server *S, text_cache *tc, const char *id, const char **text
       while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
         if (n + got > cap) {
           cap = (n + got) * 2;
-          char *nt = realloc(t, cap);
-          if (!nt) abort();
+          char *nt = xrealloc(t, cap);
           t = nt;
         }
         memcpy(t + n, buf, got);
@@ -668,8 +665,7 @@ static void check(server *S, doc *d) {
     for (int i = 0; i < S->napi_applied && !applied; i++) applied = strcmp(S->api_applied[i], c->path) == 0;
     if (!applied) {
       config_apply_api(c);
-      S->api_applied = realloc(S->api_applied, sizeof(char *) * (size_t)(S->napi_applied + 1));
-      if (!S->api_applied) abort();
+      S->api_applied = xrealloc(S->api_applied, sizeof(char *) * (size_t)(S->napi_applied + 1));
       S->api_applied[S->napi_applied++] = xstrdup(c->path);
     }
   }
@@ -797,8 +793,7 @@ static void on_did_open(server *S, json_t *params) {
   }
   doc *d = doc_find(S, uri);
   if (!d) {
-    d = calloc(1, sizeof *d);
-    if (!d) abort();
+    d = xcalloc(1, sizeof *d);
     d->uri = xstrdup(uri);
     d->path = uri_to_path(uri);
     d->id = d->path ? identity(d->path) : NULL;

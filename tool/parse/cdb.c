@@ -130,8 +130,7 @@ typedef struct strvec { char **v; int n, cap; } strvec;
 static void sv_push(strvec *s, char *x) {
   if (s->n == s->cap) {
     s->cap = s->cap ? s->cap * 2 : 16;
-    s->v = realloc(s->v, sizeof(char *) * (size_t)s->cap);
-    if (!s->v) abort();
+    s->v = xrealloc(s->v, sizeof(char *) * (size_t)s->cap);
   }
   s->v[s->n++] = x;
 }

@@ -47,8 +47,7 @@ int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors
   memset(out, 0, sizeof *out);
   out->path = arena_strdup(A, job->file);
   CXIndex idx = clang_createIndex(0, 0);
-  const char **args = calloc((size_t)job->nargs + 1, sizeof(char *));
-  if (!args) abort();
+  const char **args = xcalloc((size_t)job->nargs + 1, sizeof(char *));
   for (int i = 0; i < job->nargs; i++) args[i] = job->args[i];
   CXTranslationUnit tu = NULL;
   unsigned opts = CXTranslationUnit_DetailedPreprocessingRecord;

@@ -63,13 +63,11 @@ static double now_ms(void) {
 }
 
 gc_session *session_open(const gc_job *job) {
-  gc_session *s = calloc(1, sizeof *s);
-  if (!s) abort();
+  gc_session *s = xcalloc(1, sizeof *s);
   s->job.file = xstrdup(job->file);
   s->job.dir = xstrdup(job->dir);
   s->job.nargs = job->nargs;
-  s->job.args = calloc((size_t)job->nargs + 1, sizeof(char *));
-  if (!s->job.args) abort();
+  s->job.args = xcalloc((size_t)job->nargs + 1, sizeof(char *));
   for (int i = 0; i < job->nargs; i++) s->job.args[i] = xstrdup(job->args[i]);
   s->index = clang_createIndex(1, 0);    /* excludeDeclarationsFromPCH: see above */
   return s;
@@ -140,9 +138,8 @@ static void visit_inclusion(CXFile f, CXSourceLocation *stack, unsigned depth, C
   const char *n = clang_getCString(name);
   if (n && *n && !in_python_headers(n)) {
     char *path = n[0] != '/' && s->job.dir ? NULL : xstrdup(n);
-    if (!path && asprintf(&path, "%s/%s", s->job.dir, n) < 0) abort();
-    tracked_header *h = realloc(s->headers, sizeof *h * (size_t)(s->nheaders + 1));
-    if (!h) abort();
+    if (!path) path = xasprintf("%s/%s", s->job.dir, n);
+    tracked_header *h = xrealloc(s->headers, sizeof *h * (size_t)(s->nheaders + 1));
     s->headers = h;
     h = &s->headers[s->nheaders++];
     h->path = path;
@@ -262,8 +259,7 @@ static void visit_site(CXFile f, CXSourceLocation *stack, unsigned depth, CXClie
   if (depth == 0) return;
   if (sites->n == sites->cap) {
     sites->cap = sites->cap ? sites->cap * 2 : 64;
-    sites->v = realloc(sites->v, sizeof *sites->v * (size_t)sites->cap);
-    if (!sites->v) abort();
+    sites->v = xrealloc(sites->v, sizeof *sites->v * (size_t)sites->cap);
   }
   include_site *st = &sites->v[sites->n++];
   CXString name = clang_getFileName(f);
@@ -297,7 +293,7 @@ static void move_to_include_lines(gc_session *s, gc_findings *errors, int from) 
     if (!site || !site->line) continue;
     diag_note(f, f->loc, "%s", f->msg);
     char *msg = NULL;
-    if (asprintf(&msg, "in included file: %s", f->msg) < 0) abort();
+    msg = xasprintf("in included file: %s", f->msg);
     free(f->msg);
     f->msg = msg;
     free((char *)f->loc.file);

@@ -38,8 +38,7 @@ struct gc_baseline {
 
 char *baseline_normalise(const char *snippet) {
   if (!snippet) return xstrdup0("");
-  char *out = malloc(strlen(snippet) + 1);
-  if (!out) abort();
+  char *out = xmalloc(strlen(snippet) + 1);
   size_t w = 0;
   bool space = false;
   for (const char *p = snippet; *p; p++) {
@@ -134,11 +133,9 @@ gc_baseline *baseline_load(const char *path, char **err) {
     json_decref(root);
     return NULL;
   }
-  gc_baseline *b = calloc(1, sizeof *b);
-  if (!b) abort();
+  gc_baseline *b = xcalloc(1, sizeof *b);
   size_t n = json_array_size(arr);
-  b->v = calloc(n + 1, sizeof *b->v);
-  if (!b->v) abort();
+  b->v = xcalloc(n + 1, sizeof *b->v);
   for (size_t i = 0; i < n; i++) {
     json_t *e = json_array_get(arr, i);
     bool ok = json_is_object(e);
@@ -223,8 +220,7 @@ static int cmp_entry_key(const void *pa, const void *pb) {
 int baseline_write(const char *path, gc_findings *fs, char **err) {
   *err = NULL;
   diag_fill_snippets(fs);
-  bl_entry *v = calloc((size_t)fs->n + 1, sizeof *v);
-  if (!v) abort();
+  bl_entry *v = xcalloc((size_t)fs->n + 1, sizeof *v);
   int n = 0, recorded = 0;
   for (int i = 0; i < fs->n; i++) {
     const gc_finding *f = &fs->v[i];

@@ -11,8 +11,7 @@ static char *vfmt(const char *fmt, va_list ap) {
   va_list ap2;
   va_copy(ap2, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
-  char *p = malloc((size_t)n + 1);
-  if (!p) abort();
+  char *p = xmalloc((size_t)n + 1);
   vsnprintf(p, (size_t)n + 1, fmt, ap2);
   va_end(ap2);
   return p;
@@ -22,8 +21,7 @@ gc_finding *diag_add(gc_findings *fs, const char *rule, gc_severity sev, gc_loc 
                      const char *function, const char *fmt, ...) {
   if (fs->n == fs->cap) {
     fs->cap = fs->cap ? fs->cap * 2 : 16;
-    fs->v = realloc(fs->v, sizeof(gc_finding) * (size_t)fs->cap);
-    if (!fs->v) abort();
+    fs->v = xrealloc(fs->v, sizeof(gc_finding) * (size_t)fs->cap);
   }
   gc_finding *f = &fs->v[fs->n++];
   memset(f, 0, sizeof *f);
@@ -40,8 +38,7 @@ gc_finding *diag_add(gc_findings *fs, const char *rule, gc_severity sev, gc_loc 
 }
 
 void diag_note(gc_finding *f, gc_loc loc, const char *fmt, ...) {
-  f->notes = realloc(f->notes, sizeof(gc_note) * (size_t)(f->nnotes + 1));
-  if (!f->notes) abort();
+  f->notes = xrealloc(f->notes, sizeof(gc_note) * (size_t)(f->nnotes + 1));
   gc_note *n = &f->notes[f->nnotes++];
   n->loc = loc;
   n->loc.file = xstrdup(loc.file);
@@ -55,8 +52,7 @@ void diag_move_all(gc_findings *to, gc_findings *from) {
   for (int i = 0; i < from->n; i++) {
     if (to->n == to->cap) {
       to->cap = to->cap ? to->cap * 2 : 16;
-      to->v = realloc(to->v, sizeof(gc_finding) * (size_t)to->cap);
-      if (!to->v) abort();
+      to->v = xrealloc(to->v, sizeof(gc_finding) * (size_t)to->cap);
     }
     to->v[to->n++] = from->v[i];
   }
@@ -123,7 +119,7 @@ void diag_fill_snippets(gc_findings *fs) {
         if (fseek(fp, 0, SEEK_END) == 0) {
           long sz = ftell(fp);
           if (sz >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-            buf = malloc((size_t)sz + 1);
+            buf = xmalloc((size_t)sz + 1);
             if (buf) { len = fread(buf, 1, (size_t)sz, fp); buf[len] = 0; }
           }
         }
@@ -139,8 +135,7 @@ void diag_fill_snippets(gc_findings *fs) {
     while (e < len && buf[e] != '\n') e++;
     while (p < e && (buf[p] == ' ' || buf[p] == '\t')) p++;
     while (e > p && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r')) e--;
-    f->snippet = malloc(e - p + 1);
-    if (!f->snippet) abort();
+    f->snippet = xmalloc(e - p + 1);
     memcpy(f->snippet, buf + p, e - p);
     f->snippet[e - p] = 0;
   }

@@ -8,6 +8,7 @@
  *   ::warning file=PATH,line=L,col=C,title=RULE::MESSAGE%0Anote: path:line:col: message
  */
 #include "output.h"
+#include "xalloc.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,11 @@ char *path_below(const char *path, const char *dir) {
   size_t n = strlen(dir);
   if (strcmp(dir, "/") == 0) n = 0;
   if (strncmp(path, dir, n) != 0 || path[n] != '/' || !path[n + 1]) return NULL;
-  return strdup(path + n + 1);
+  return xstrdup(path + n + 1);
 }
 
 char *path_display(const char *file) {
-  if (!file || !file[0]) return strdup(file ? file : "");
+  if (!file || !file[0]) return xstrdup(file ? file : "");
   char *abs = cdb_absolute_path(file, path_cwd());
   char *rel = path_below(abs, path_cwd());
   if (rel) { free(abs); return rel; }

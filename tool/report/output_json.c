@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output.h"
+#include "xalloc.h"
 
 #ifndef GILCHECK_VERSION
 #define GILCHECK_VERSION "unknown"
@@ -31,8 +32,7 @@
  * with JSON read back (baselines) goes through it too. */
 char *output_utf8_clean(const char *s) {
   size_t n = strlen(s);
-  char *t = malloc(n * 3 + 1);
-  if (!t) abort();
+  char *t = xmalloc(n * 3 + 1);
   size_t w = 0;
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];

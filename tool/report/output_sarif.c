@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "baseline.h"
+#include "xalloc.h"
 #include "output.h"
 #include "rules.h"
 
@@ -41,8 +42,7 @@ static const char *level_of(gc_severity s) {
 /* RFC 3986: keep unreserved characters and '/', percent-encode the rest. */
 static char *uri_encode(const char *s) {
   static const char hex[] = "0123456789ABCDEF";
-  char *out = malloc(strlen(s) * 3 + 1);
-  if (!out) abort();
+  char *out = xmalloc(strlen(s) * 3 + 1);
   size_t w = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     unsigned char c = *p;
@@ -70,8 +70,7 @@ static json_t *artifact_location(const char *file) {
   if (file[0] == '/') {
     char *enc = uri_encode(file);
     size_t n = strlen(enc) + 8;
-    char *uri = malloc(n);
-    if (!uri) abort();
+    char *uri = xmalloc(n);
     snprintf(uri, n, "file://%s", enc);
     json_object_set_new(a, "uri", json_string(uri));
     free(uri);
@@ -112,8 +111,7 @@ static json_t *driver_rules(void) {
     json_object_set_new(r, "shortDescription", text_message(output_rule_summary(id)));
     if (strcmp(id, RULE_CLANG_ERROR) != 0) {
       size_t n = strlen(DOCS_RULES_URI) + strlen(id) + 4;
-      char *uri = malloc(n);
-      if (!uri) abort();
+      char *uri = xmalloc(n);
       snprintf(uri, n, "%s%s.md", DOCS_RULES_URI, id);
       json_object_set_new(r, "helpUri", json_string(uri));
       free(uri);
@@ -138,9 +136,8 @@ static int cmp_slot(const void *pa, const void *pb) {
 }
 
 static int *occurrences(const gc_findings *fs) {
-  fp_slot *s = malloc(sizeof *s * ((size_t)fs->n + 1));
-  int *occ = malloc(sizeof *occ * ((size_t)fs->n + 1));
-  if (!s || !occ) abort();
+  fp_slot *s = xmalloc(sizeof *s * ((size_t)fs->n + 1));
+  int *occ = xmalloc(sizeof *occ * ((size_t)fs->n + 1));
   for (int i = 0; i < fs->n; i++) s[i] = (fp_slot){baseline_key_hash(&fs->v[i]), i};
   if (fs->n > 1) qsort(s, (size_t)fs->n, sizeof *s, cmp_slot);
   for (int k = 0; k < fs->n; k++)
@@ -168,8 +165,7 @@ int output_sarif(FILE *out, const gc_findings *fs) {
   /* %SRCROOT% is the current directory, as a file:// URI ending in '/'. */
   char *enc = uri_encode(path_cwd());
   size_t n = strlen(enc) + 10;
-  char *root_uri = malloc(n);
-  if (!root_uri) abort();
+  char *root_uri = xmalloc(n);
   snprintf(root_uri, n, "file://%s%s", enc, strcmp(path_cwd(), "/") == 0 ? "" : "/");
   json_t *base = json_object(), *srcroot = json_object();
   json_object_set_new(srcroot, "uri", json_string(root_uri));

@@ -110,8 +110,7 @@ const src_file *source_get(const char *path) {
   unsigned b = hash_str(path);
   for (src_entry *e = src_table[b]; e; e = e->next)
     if (strcmp(e->f.path, path) == 0) return &e->f;
-  src_entry *e = calloc(1, sizeof *e);
-  if (!e) abort();
+  src_entry *e = xcalloc(1, sizeof *e);
   e->f.path = xstrndup(path, strlen(path));
   e->f.text = read_whole(path, &e->f.len);
   if (e->f.text) {
@@ -197,8 +196,7 @@ static void parse_list(nolint *d, const char *s, size_t n) {
     }
     p += len + (comma ? 1 : 0);
   }
-  d->glob_used = calloc((size_t)d->nglobs + 1, sizeof(bool));
-  if (!d->glob_used) abort();
+  d->glob_used = xcalloc((size_t)d->nglobs + 1, sizeof(bool));
 }
 
 static void scan_file(file_nolints *fn, const src_file *f) {
@@ -323,8 +321,7 @@ void suppress_apply(gc_findings *fs, char *const *files, int nfiles, const suppr
     if (w == 0 || strcmp(paths[w - 1], paths[i]) != 0) paths[w++] = paths[i];
   npaths = w;
 
-  file_nolints *fn = calloc((size_t)npaths + 1, sizeof *fn);
-  if (!fn) abort();
+  file_nolints *fn = xcalloc((size_t)npaths + 1, sizeof *fn);
   for (int i = 0; i < npaths; i++) {
     const src_file *f = source_get(paths[i]);
     fn[i].path = f->path;

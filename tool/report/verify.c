@@ -17,6 +17,7 @@
  * expected-no-diagnostics is itself an error, so a test cannot pass
  * vacuously. */
 #include "verify.h"
+#include "xalloc.h"
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,8 +47,7 @@ typedef struct expectations {
 static void push(expectations *E, expectation x) {
   if (E->n == E->cap) {
     E->cap = E->cap ? E->cap * 2 : 32;
-    E->v = realloc(E->v, sizeof *E->v * (size_t)E->cap);
-    if (!E->v) abort();
+    E->v = xrealloc(E->v, sizeof *E->v * (size_t)E->cap);
   }
   E->v[E->n++] = x;
 }
@@ -135,8 +135,7 @@ static int parse_file(expectations *E, const src_file *f, bool *no_diags, unsign
         p = end - 1;
         continue;
       }
-      char *text = strndup(q, (size_t)(close - q));
-      if (!text) abort();
+      char *text = xstrndup(q, (size_t)(close - q));
       push(E, (expectation){f->path, kind, (unsigned)target, line, text, want, 0});
       found++;
       p = close + 1;
@@ -155,8 +154,7 @@ static int parse_file(expectations *E, const src_file *f, bool *no_diags, unsign
 static bool finding_matches(const gc_finding *f, const char *text) {
   if (strstr(f->msg, text)) return true;
   size_t n = strlen(f->msg) + strlen(f->rule) + 4;
-  char *full = malloc(n);
-  if (!full) abort();
+  char *full = xmalloc(n);
   snprintf(full, n, "%s [%s]", f->msg, f->rule);
   bool hit = strstr(full, text) != NULL;
   free(full);
@@ -171,8 +169,7 @@ int verify_findings(const gc_findings *fs, char *const *files, int nfiles, FILE 
   expectations E = {.err = err};
   /* The files to read: the analysed sources first (they must say something),
    * then those that findings are in. */
-  const char **paths = malloc(sizeof(char *) * (size_t)(nfiles + fs->n + 1));
-  if (!paths) abort();
+  const char **paths = xmalloc(sizeof(char *) * (size_t)(nfiles + fs->n + 1));
   int npaths = 0;
   for (int i = 0; i < nfiles; i++) paths[npaths++] = files[i];
   for (int i = 0; i < fs->n; i++)

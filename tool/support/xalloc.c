@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+void xalloc_die(void) {
+  fputs("gilcheck: out of memory\n", stderr);
+  abort();
+}
+
 static void *check(void *p) {
-  if (!p) {
-    fputs("gilcheck: out of memory\n", stderr);
-    abort();
-  }
+  if (!p) xalloc_die();
   return p;
 }
 
@@ -28,11 +30,16 @@ char *xstrndup(const char *s, size_t n) {
   return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap) {
+  char *p = NULL;
+  if (vasprintf(&p, fmt, ap) < 0) p = NULL;
+  return check(p);
+}
+
 char *xasprintf(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  char *p = NULL;
-  if (vasprintf(&p, fmt, ap) < 0) p = NULL;
+  char *p = xvasprintf(fmt, ap);
   va_end(ap);
-  return check(p);
+  return p;
 }
