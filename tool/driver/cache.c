@@ -46,6 +46,9 @@
 #include <unistd.h>
 #include "api.h"
 #include "config.h"
+#include "hash.h"
+#include "log.h"
+#include "map.h"
 #include "lower.h"
 
 #ifndef GILCHECK_VERSION
@@ -54,7 +57,7 @@
 
 /* Bump whenever the payload's layout changes (the executable's hash also
  * keeps entries of another build from being used). */
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 #define HEADER_SIZE 32
 #define END_MARK 0x21444e45u          /* "END!" */
 #define MAX_ENTRY ((size_t)1 << 30)   /* larger is not ours */
@@ -79,61 +82,8 @@ _Static_assert(sizeof(ir_tu) == 56, "ir_tu changed: update cache.c");
 
 /* ---------- hashing ---------- */
 
-static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-static inline uint64_t fmix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
-
-uint64_t cache_hash(const void *data, size_t n, uint64_t seed) {
-  const unsigned char *p = data;
-  const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
-  uint64_t h1 = seed, h2 = seed;
-  size_t nblocks = n / 16;
-  for (size_t i = 0; i < nblocks; i++) {
-    uint64_t k1, k2;
-    memcpy(&k1, p + i * 16, 8);
-    memcpy(&k2, p + i * 16 + 8, 8);
-    k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
-    h1 = rotl64(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729;
-    k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
-    h2 = rotl64(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5;
-  }
-  const unsigned char *tail = p + nblocks * 16;
-  uint64_t k1 = 0, k2 = 0;
-  switch (n & 15) {
-  case 15: k2 ^= (uint64_t)tail[14] << 48; /* fall through */
-  case 14: k2 ^= (uint64_t)tail[13] << 40; /* fall through */
-  case 13: k2 ^= (uint64_t)tail[12] << 32; /* fall through */
-  case 12: k2 ^= (uint64_t)tail[11] << 24; /* fall through */
-  case 11: k2 ^= (uint64_t)tail[10] << 16; /* fall through */
-  case 10: k2 ^= (uint64_t)tail[9] << 8;   /* fall through */
-  case 9:
-    k2 ^= (uint64_t)tail[8];
-    k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
-    /* fall through */
-  case 8: k1 ^= (uint64_t)tail[7] << 56; /* fall through */
-  case 7: k1 ^= (uint64_t)tail[6] << 48; /* fall through */
-  case 6: k1 ^= (uint64_t)tail[5] << 40; /* fall through */
-  case 5: k1 ^= (uint64_t)tail[4] << 32; /* fall through */
-  case 4: k1 ^= (uint64_t)tail[3] << 24; /* fall through */
-  case 3: k1 ^= (uint64_t)tail[2] << 16; /* fall through */
-  case 2: k1 ^= (uint64_t)tail[1] << 8;  /* fall through */
-  case 1:
-    k1 ^= (uint64_t)tail[0];
-    k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
-  }
-  h1 ^= (uint64_t)n; h2 ^= (uint64_t)n;
-  h1 += h2; h2 += h1;
-  h1 = fmix64(h1); h2 = fmix64(h2);
-  h1 += h2;
-  return h1;
-}
+/* Keys, file contents and entry checksums: XXH3 (hash.h). */
+uint64_t cache_hash(const void *data, size_t n, uint64_t seed) { return gc_hash_seed(data, n, seed); }
 
 /* ---------- byte buffers ---------- */
 
@@ -221,16 +171,6 @@ static struct {
   atomic_int hits, misses, stores;
 } G;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...) {
-  if (!G.verbose) return;
-  char buf[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "gilcheck: %s\n", buf);  /* one call: lines from threads do not mix */
-}
 
 static int64_t ts_ns(struct timespec t) { return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec; }
 
@@ -327,13 +267,13 @@ bool cache_enable(const char *dir, const struct gc_config *const *configs, int n
   G.verbose = verbose;
   char *d = dir ? xstrdup(dir) : cache_default_dir();
   if (!d) {
-    say("no cache directory ($GILCHECK_CACHE_DIR, $XDG_CACHE_HOME and $HOME are unset): running without the cache");
+    log_verbose("no cache directory ($GILCHECK_CACHE_DIR, $XDG_CACHE_HOME and $HOME are unset): running without the cache");
     return false;
   }
   int err = make_dirs(d);
   if (err) {
-    if (dir) fprintf(stderr, "gilcheck: warning: cannot use the cache directory '%s': %s; running without the cache\n", d, strerror(err));
-    else say("cannot use the cache directory '%s': %s; running without the cache", d, strerror(err));
+    if (dir) log_warning("cannot use the cache directory '%s': %s; running without the cache", d, strerror(err));
+    else log_verbose("cannot use the cache directory '%s': %s; running without the cache", d, strerror(err));
     free(d);
     return false;
   }
@@ -379,13 +319,13 @@ bool cache_enable(const char *dir, const struct gc_config *const *configs, int n
   atomic_store(&G.misses, 0);
   atomic_store(&G.stores, 0);
   G.on = true;
-  say("cache in %s", d);
+  log_verbose("cache in %s", d);
   return true;
 }
 
 void cache_disable(void) {
   if (G.on)
-    say("cache: %d hit%s, %d miss%s, %d stored", atomic_load(&G.hits), atomic_load(&G.hits) == 1 ? "" : "s",
+    log_verbose("cache: %d hit%s, %d miss%s, %d stored", atomic_load(&G.hits), atomic_load(&G.hits) == 1 ? "" : "s",
         atomic_load(&G.misses), atomic_load(&G.misses) == 1 ? "" : "es", atomic_load(&G.stores));
   G.on = false;
   free(G.dir);
@@ -418,41 +358,19 @@ static char *entry_path(uint64_t key, const char *suffix) {
 /* ---------- writing an entry ---------- */
 
 typedef struct strtab {
-  const char **k;        /* interned strings, by content */
-  uint32_t *v;           /* index + 1 */
-  size_t cap, n;
+  strmap ids;            /* interned strings -> index + 1 */
+  uint32_t n;
   wbuf out;              /* the table as it will be written */
 } strtab;
 
 static uint32_t intern(strtab *t, const char *s) {
-  if ((t->n + 1) * 2 > t->cap) {
-    size_t nc = t->cap ? t->cap * 2 : 256;
-    const char **nk = xcalloc(nc, sizeof *nk);
-    uint32_t *nv = xcalloc(nc, sizeof *nv);
-    for (size_t i = 0; i < t->cap; i++)
-      if (t->k[i]) {
-        size_t j = cache_hash(t->k[i], strlen(t->k[i]), 0) & (nc - 1);
-        while (nk[j]) j = (j + 1) & (nc - 1);
-        nk[j] = t->k[i];
-        nv[j] = t->v[i];
-      }
-    free(t->k);
-    free(t->v);
-    t->k = nk;
-    t->v = nv;
-    t->cap = nc;
-  }
+  void **slot = strmap_at(&t->ids, s);
+  if (*slot) return (uint32_t)(uintptr_t)*slot;
+  *slot = (void *)(uintptr_t)++t->n;
   size_t len = strlen(s);
-  size_t j = cache_hash(s, len, 0) & (t->cap - 1);
-  while (t->k[j]) {
-    if (!strcmp(t->k[j], s)) return t->v[j];
-    j = (j + 1) & (t->cap - 1);
-  }
-  t->k[j] = s;
-  t->v[j] = (uint32_t)++t->n;
   w_u(&t->out, len);
   w_bytes(&t->out, s, len);
-  return t->v[j];
+  return t->n;
 }
 
 typedef struct enc { wbuf b; strtab st; } enc;
@@ -554,14 +472,14 @@ void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t) {
     int err = 0;
     unsigned char *bytes = dep ? slurp(dep, MAX_ENTRY, &len, &st, &err) : NULL;
     if (!bytes) {
-      say("cache: not storing %s: cannot read %s: %s", job->file, dep ? dep : "(null)", strerror(err ? err : EINVAL));
+      log_verbose("cache: not storing %s: cannot read %s: %s", job->file, dep ? dep : "(null)", strerror(err ? err : EINVAL));
       goto out;
     }
     uint64_t h = cache_hash(bytes, len, 0);
     free(bytes);
     int64_t mt = ts_ns(st.st_mtim), ct = ts_ns(st.st_ctim);
     if ((size_t)st.st_size != len || mt > t->start_ns - SLACK_NS || ct > t->start_ns - SLACK_NS) {
-      say("cache: not storing %s: %s changed less than a second before it was read", job->file, dep);
+      log_verbose("cache: not storing %s: %s changed less than a second before it was read", job->file, dep);
       goto out;
     }
     w_raw_str(&pay, dep);
@@ -590,19 +508,19 @@ void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t) {
   if (!final || !tmp) goto out;
   fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
-    say("cache: not storing %s: %s", job->file, strerror(errno));
+    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     free(tmp);
     tmp = NULL;
     goto out;
   }
   if (!write_all(fd, hdr, sizeof hdr) || !write_all(fd, pay.p, pay.n) || fchmod(fd, G.file_mode) != 0) {
-    say("cache: not storing %s: %s", job->file, strerror(errno));
+    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     goto out;
   }
   if (close(fd) != 0) { fd = -1; goto out; }
   fd = -1;
   if (rename(tmp, final) != 0) {
-    say("cache: not storing %s: %s", job->file, strerror(errno));
+    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     goto out;
   }
   free(tmp);
@@ -615,8 +533,7 @@ out:
   free(pay.p);
   free(e.b.p);
   free(e.st.out.p);
-  free(e.st.k);
-  free(e.st.v);
+  strmap_free(&e.st.ids);
 }
 
 /* ---------- reading an entry ---------- */
@@ -846,13 +763,13 @@ done:
   free(km.p);
   if (hit) {
     atomic_fetch_add(&G.hits, 1);
-    say("cache hit: %s", job->file);
+    log_verbose("cache hit: %s", job->file);
     return true;
   }
   arena_free(A);
   memset(out, 0, sizeof *out);
   atomic_fetch_add(&G.misses, 1);
-  say("cache miss: %s (%s)", job->file, why);
+  log_verbose("cache miss: %s (%s)", job->file, why);
   t->start_ns = now_ns();
   return false;
 }

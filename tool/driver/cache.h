@@ -65,7 +65,7 @@ bool cache_lookup(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t);
 void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t);
 
 /* The 64-bit hash used for keys, file contents and entry checksums
- * (MurmurHash3 x64, the first half). */
+ * (XXH3, see hash.h). */
 uint64_t cache_hash(const void *data, size_t n, uint64_t seed);
 
 #endif

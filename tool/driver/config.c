@@ -33,6 +33,7 @@
  * found for. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "log.h"
 #include "xalloc.h"
 #include <ctype.h>
 #include <errno.h>
@@ -194,8 +195,8 @@ static void check_globs_match(loader *L, const yaml_node_t *n, const char *globs
   char *unmatched = NULL;
   checks_apply(scratch, globs, &unmatched);
   if (unmatched)
-    fprintf(stderr, "%s:%zu:%zu: warning: '%s' in 'checks' matches no rule\n", L->path,
-            n->start_mark.line + 1, n->start_mark.column + 1, unmatched);
+    log_at(L->path, (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1, "warning",
+           "'%s' in 'checks' matches no rule", unmatched);
   free(unmatched);
 }
 

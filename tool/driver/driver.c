@@ -16,6 +16,7 @@
  * when something is reported, else 0. */
 #define _GNU_SOURCE
 #include "driver.h"
+#include "log.h"
 #include "xalloc.h"
 #include <errno.h>
 #include <limits.h>
@@ -41,45 +42,6 @@
 #ifndef GILCHECK_VERSION
 #define GILCHECK_VERSION "unknown"
 #endif
-
-/* ---- small helpers ---- */
-
-
-
-
-
-static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("gilcheck: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void warning(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("gilcheck: warning: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-static bool verbose;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...) {
-  if (!verbose) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("gilcheck: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
 
 /* ---- options ---- */
 
@@ -205,13 +167,13 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
     break;
   }
   case O_LIST_RULES: o->list_rules = true; break;
-  case O_VERBOSE: verbose = true; break;
+  case O_VERBOSE: log_set_verbose(true); break;
   case O_VERSION: o->version = true; break;
   case O_HELP: o->help = true; break;
   case O_FORMAT: {
     int f = output_format_by_name(val);
     if (f < 0) {
-      error("unknown format '%s' for '%s' (text, json, sarif, github)", val, spelled);
+      log_error("unknown format '%s' for '%s' (text, json, sarif, github)", val, spelled);
       return 2;
     }
     o->format = (out_format)f;
@@ -220,7 +182,7 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
   case O_OUTPUT: o->output = val; break;
   case O_JOBS:
     if (!parse_positive(val, &o->jobs)) {
-      error("'%s' needs a positive number, not '%s'", spelled, val);
+      log_error("'%s' needs a positive number, not '%s'", spelled, val);
       return 2;
     }
     break;
@@ -231,7 +193,7 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
               o->shard_i <= o->shard_n;
     free(i_part);
     if (!ok) {
-      error("'%s' needs I/N with 1 <= I <= N (e.g. 2/4), not '%s'", spelled, val);
+      log_error("'%s' needs I/N with 1 <= I <= N (e.g. 2/4), not '%s'", spelled, val);
       return 2;
     }
     break;
@@ -282,7 +244,7 @@ static int parse_args(options *o, int argc, char **argv) {
     if (d) {
       snprintf(spelled, sizeof spelled, "--%s", d->name);
       if (d->arg == ARG_NONE && eq) {
-        error("option '%s' takes no value", spelled);
+        log_error("option '%s' takes no value", spelled);
         return 2;
       }
       if (d->arg == ARG_REQ) val = eq ? eq + 1 : NULL;
@@ -296,13 +258,13 @@ static int parse_args(options *o, int argc, char **argv) {
       }
     }
     if (!d) {
-      error("unknown option '%s'", a);
+      log_error("unknown option '%s'", a);
       fputs("gilcheck: note: see 'gilcheck --help' for the options\n", stderr);
       return 2;
     }
     if (d->arg == ARG_REQ && !val) {
       if (i + 1 >= argc || strcmp(argv[i + 1], "--") == 0) {
-        error("option '%s' needs a value", spelled);
+        log_error("option '%s' needs a value", spelled);
         return 2;
       }
       val = argv[++i];
@@ -355,10 +317,10 @@ static char *join_args(char *const *a, int n) {
 /* Is the named input a readable regular file? Says why not. */
 static bool usable_file(const char *f) {
   struct stat st;
-  if (stat(f, &st) != 0) { error("'%s': %s", f, strerror(errno)); return false; }
-  if (S_ISDIR(st.st_mode)) { error("'%s': is a directory", f); return false; }
-  if (!S_ISREG(st.st_mode)) { error("'%s': not a regular file", f); return false; }
-  if (access(f, R_OK) != 0) { error("'%s': %s", f, strerror(errno)); return false; }
+  if (stat(f, &st) != 0) { log_error("'%s': %s", f, strerror(errno)); return false; }
+  if (S_ISDIR(st.st_mode)) { log_error("'%s': is a directory", f); return false; }
+  if (!S_ISREG(st.st_mode)) { log_error("'%s': not a regular file", f); return false; }
+  if (access(f, R_OK) != 0) { log_error("'%s': %s", f, strerror(errno)); return false; }
   return true;
 }
 
@@ -403,7 +365,7 @@ static found_db *db_for_dir(driver *d, const char *dir) {
   char *err = NULL;
   if (cdb_load(dir, &db->jobs, &db->njobs, &err) != 0) {
     char *shown = path_display(dir);
-    warning("%s; ignoring the compilation database in %s", err, shown);
+    log_warning("%s; ignoring the compilation database in %s", err, shown);
     free(shown);
     free(err);
     db->failed = true;
@@ -427,10 +389,10 @@ static void free_dbs(driver *d) {
 }
 
 static void explain_job(const gc_job *j, const char *where) {
-  if (!verbose) return;
+  if (!log_is_verbose()) return;
   char *args = join_args(j->args, j->nargs);
   char *shown = path_display(j->file);
-  say("%s: %s: %s", shown, where, args[0] ? args : "(no flags)");
+  log_verbose("%s: %s: %s", shown, where, args[0] ? args : "(no flags)");
   free(shown);
   free(args);
 }
@@ -442,13 +404,13 @@ static void jobs_from_database(driver *d) {
   int nall;
   char *err = NULL;
   if (cdb_load(o->build_dir, &all, &nall, &err) != 0) {
-    error("%s", err);
+    log_error("%s", err);
     free(err);
     d->status = 2;
     return;
   }
   char *where = xasprintf("flags from %s/compile_commands.json", o->build_dir);
-  if (nall == 0) warning("%s/compile_commands.json has no C entries", o->build_dir);
+  if (nall == 0) log_warning("%s/compile_commands.json has no C entries", o->build_dir);
   if (o->nfiles == 0) {
     for (int i = 0; i < nall; i++) {
       /* an entry whose file is gone is said to be gone, like a named file */
@@ -471,7 +433,7 @@ static void jobs_from_database(driver *d) {
         if (strcmp(ids[i], id) == 0) hit = i;
       free(id);
       if (hit < 0) {
-        error("'%s': no C entry in %s/compile_commands.json", o->files[f], o->build_dir);
+        log_error("'%s': no C entry in %s/compile_commands.json", o->files[f], o->build_dir);
         d->status = 2;
         continue;
       }
@@ -494,11 +456,11 @@ static void ensure_fallback(driver *d) {
   d->fallback_tried = true;
   char *explain = NULL;
   if (cdb_fallback_args(&d->fallback, &d->nfallback, &explain) != 0) {
-    warning("%s; analysing without Python include flags (give them after '--', or use -p)", explain);
+    log_warning("%s; analysing without Python include flags (give them after '--', or use -p)", explain);
     d->fallback = NULL;
     d->nfallback = 0;
   } else {
-    say("files without a compilation database get %s", explain);
+    log_verbose("files without a compilation database get %s", explain);
   }
   free(explain);
 }
@@ -542,11 +504,11 @@ static void jobs_from_files(driver *d) {
         free(dbdir);
         continue;
       }
-      if (!db->failed) say("%s: no entry in %s/compile_commands.json", file, shown);
+      if (!db->failed) log_verbose("%s: no entry in %s/compile_commands.json", file, shown);
       free(shown);
       free(dbdir);
     } else {
-      say("%s: no compile_commands.json in its directory or above", file);
+      log_verbose("%s: no compile_commands.json in its directory or above", file);
     }
     ensure_fallback(d);
     gc_job *j = job_push(&d->jobs);
@@ -582,7 +544,7 @@ static void sort_and_shard(driver *d) {
   int w = 0, index = 0;
   for (int i = 0; i < n; i++) {
     if (i > 0 && strcmp(k[i].key, k[i - 1].key) == 0) {
-      say("%s: named more than once; analysing it once, with its first flags", k[i].key);
+      log_verbose("%s: named more than once; analysing it once, with its first flags", k[i].key);
       free_job(&k[i].job);
       continue;
     }
@@ -593,7 +555,7 @@ static void sort_and_shard(driver *d) {
   }
   for (int i = 0; i < n; i++) free(k[i].key);
   free(k);
-  if (d->o.shard_n) say("shard %d/%d: %d of %d files", d->o.shard_i, d->o.shard_n, w, index);
+  if (d->o.shard_n) log_verbose("shard %d/%d: %d of %d files", d->o.shard_i, d->o.shard_n, w, index);
   d->jobs.n = w;
 }
 
@@ -601,7 +563,7 @@ static void sort_and_shard(driver *d) {
 
 static void config_error(driver *d, const char *err) {
   if (strstr(err, ": error: ")) fprintf(stderr, "%s\n", err);
-  else error("%s", err);
+  else log_error("%s", err);
   d->status = 2;
 }
 
@@ -631,7 +593,7 @@ static void check_globs(const char *checks) {
   bool scratch[R_COUNT] = {0};
   char *unmatched = NULL;
   checks_apply(scratch, checks, &unmatched);
-  if (unmatched) warning("--checks: '%s' matches no rule (see --list-rules)", unmatched);
+  if (unmatched) log_warning("--checks: '%s' matches no rule (see --list-rules)", unmatched);
   free(unmatched);
 }
 
@@ -742,7 +704,7 @@ static FILE *open_output(driver *d) {
   if (!d->o.output || strcmp(d->o.output, "-") == 0) return stdout;
   FILE *out = fopen(d->o.output, "w");
   if (!out) {
-    error("'%s': cannot write: %s", d->o.output, strerror(errno));
+    log_error("'%s': cannot write: %s", d->o.output, strerror(errno));
     d->status = 2;
   }
   return out;
@@ -784,13 +746,12 @@ int driver_main(int argc, char **argv) {
     driver_free(d);
     return 0;
   }
-  cdb_set_verbose(verbose);
   if (o->checks) check_globs(o->checks);
   d->configs = config_set_new(o->config_file);
   if (o->config_file) {
     config_of(d, NULL);                          /* a bad --config-file is like a bad option */
     if (d->status) { driver_free(d); return 2; }
-    say("configuration from %s", o->config_file);
+    log_verbose("configuration from %s", o->config_file);
   }
   if (o->list_rules) {
     int st = list_rules(d);
@@ -798,14 +759,14 @@ int driver_main(int argc, char **argv) {
     return st;
   }
   if (o->nfiles == 0 && !o->build_dir) {
-    error("no input files (give FILE... or -p BUILD_DIR)");
+    log_error("no input files (give FILE... or -p BUILD_DIR)");
     fputs("gilcheck: note: see 'gilcheck --help' for the options\n", stderr);
     driver_free(d);
     return 2;
   }
-  if (o->verify && o->write_baseline) warning("--write-baseline is ignored with --verify");
+  if (o->verify && o->write_baseline) log_warning("--write-baseline is ignored with --verify");
   else if (o->baseline && o->write_baseline)
-    warning("--baseline is ignored with --write-baseline, which records every finding");
+    log_warning("--baseline is ignored with --write-baseline, which records every finding");
 
   /* A bad baseline is like a bad option: say so before the long part. */
   gc_baseline *baseline = NULL;
@@ -813,7 +774,7 @@ int driver_main(int argc, char **argv) {
     char *err = NULL;
     baseline = baseline_load(o->baseline, &err);
     if (!baseline) {
-      error("%s", err);
+      log_error("%s", err);
       free(err);
       driver_free(d);
       return 2;
@@ -826,7 +787,7 @@ int driver_main(int argc, char **argv) {
   sort_and_shard(d);
 
   /* Configuration: the rules the engine must run are those any file wants. */
-  gc_program_opts popts = {.verbose = verbose};
+  gc_program_opts popts = {.verbose = log_is_verbose()};
   if (d->jobs.n == 0) {
     const bool *r = rules_of(d, NULL);
     memcpy(popts.rules, r, sizeof popts.rules);
@@ -835,7 +796,7 @@ int driver_main(int argc, char **argv) {
   for (int i = 0; i < d->jobs.n; i++) {
     shown[i] = path_display(d->jobs.v[i].file);
     const gc_config *c = config_of(d, d->jobs.v[i].file);
-    if (c && verbose && !o->config_file) say("%s: configuration from %s", shown[i], c->path);
+    if (c && log_is_verbose() && !o->config_file) log_verbose("%s: configuration from %s", shown[i], c->path);
     const bool *r = rules_of(d, c);
     for (int k = 0; k < R_COUNT; k++) popts.rules[k] |= r[k];
   }
@@ -843,7 +804,7 @@ int driver_main(int argc, char **argv) {
   int nconfigs = config_set_all(d->configs, &all_configs);
   for (int i = 0; i < nconfigs; i++) config_apply_api(all_configs[i]);
   /* the result cache (cache.c): after the api facts, which it fingerprints */
-  if (!o->no_cache && d->jobs.n > 0) cache_enable(o->cache_dir, all_configs, nconfigs, verbose);
+  if (!o->no_cache && d->jobs.n > 0) cache_enable(o->cache_dir, all_configs, nconfigs, log_is_verbose());
 
   FILE *out = o->verify || o->write_baseline ? NULL : open_output(d);
   if (!o->verify && !o->write_baseline && !out) {
@@ -861,7 +822,7 @@ int driver_main(int argc, char **argv) {
   p.rc = xcalloc((size_t)d->jobs.n + 1, sizeof(int));
   atomic_init(&p.next, 0);
   pthread_mutex_init(&p.mu, NULL);
-  p.progress = isatty(STDERR_FILENO) && !verbose && d->jobs.n > 1;
+  p.progress = isatty(STDERR_FILENO) && !log_is_verbose() && d->jobs.n > 1;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   run_pool(&p, o->jobs ? o->jobs : (cores > 0 ? (int)cores : 1));
   pthread_mutex_destroy(&p.mu);
@@ -900,32 +861,32 @@ int driver_main(int argc, char **argv) {
     char *err = NULL;
     int n = baseline_write(o->write_baseline, &all, &err);
     if (n < 0) {
-      error("%s", err);
+      log_error("%s", err);
       free(err);
       d->status = 2;
     } else {
-      fprintf(stderr, "gilcheck: recorded %d finding%s in %s\n", n, n == 1 ? "" : "s", o->write_baseline);
+      log_info("recorded %d finding%s in %s", n, n == 1 ? "" : "s", o->write_baseline);
     }
     status = d->status || parse_failed ? 2 : 0;
   } else {
     if (baseline) {
       int before = all.n;
       baseline_filter(baseline, &all);
-      say("the baseline accounts for %d finding%s", before - all.n, before - all.n == 1 ? "" : "s");
+      log_verbose("the baseline accounts for %d finding%s", before - all.n, before - all.n == 1 ? "" : "s");
     }
     if (o->verify) {
       int v = verify_findings(&all, shown, d->jobs.n, stderr);
       status = d->status ? 2 : v;
     } else {
       if (output_write(out, o->format, &all) != 0) {
-        error("'%s': cannot write: %s", o->output ? o->output : "standard output", strerror(errno));
+        log_error("'%s': cannot write: %s", o->output ? o->output : "standard output", strerror(errno));
         d->status = 2;
       }
       status = d->status || parse_failed ? 2 : all.n > 0 ? 1 : 0;
     }
   }
   if (out && out != stdout && fclose(out) != 0) {
-    error("'%s': cannot write: %s", o->output, strerror(errno));
+    log_error("'%s': cannot write: %s", o->output, strerror(errno));
     status = 2;
   }
   diag_free(&all);

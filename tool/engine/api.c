@@ -1,12 +1,13 @@
 /* api.c: lookups over the C-API and C-library knowledge in rules/api.def.
  *
  * Each row kind gets a static array built from the X-macro rows and an
- * open-addressing hash table (name -> row) built once, on first use, under
+ * string map (map.h: name -> row) built once, on first use, under
  * pthread_once; after that, lookups only read and are safe from any thread.
  * Facts from a project's configuration (api_add_*) are inserted into the same
  * tables, replacing a built-in row of the same name; they must be added
  * before analysis starts (not thread-safe). */
 #include "api.h"
+#include "map.h"
 #include "xalloc.h"
 
 #include <pthread.h>
@@ -49,103 +50,37 @@ static const char *const noreturn_rows[] = {
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
-/* A string-keyed open-addressing hash table                            */
-/* ------------------------------------------------------------------ */
-
-typedef struct slot {
-  const char *key;       /* NULL: empty */
-  const void *val;
-} slot;
-
-typedef struct table {
-  slot *slots;
-  size_t cap;            /* a power of two, or 0 */
-  size_t len;
-} table;
-
-
-
-static uint64_t hash_str(const char *s) {          /* FNV-1a */
-  uint64_t h = 14695981039346656037u;
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 1099511628211u;
-  }
-  return h;
-}
-
-static slot *table_find(const table *t, const char *key) {
-  if (t->cap == 0)
-    return NULL;
-  size_t mask = t->cap - 1;
-  for (size_t i = (size_t)hash_str(key) & mask;; i = (i + 1) & mask) {
-    slot *s = &t->slots[i];
-    if (!s->key || strcmp(s->key, key) == 0)
-      return s;
-  }
-}
-
-static void table_put(table *t, const char *key, const void *val, bool replace);
-
-static void table_grow(table *t) {
-  slot *old = t->slots;
-  size_t old_cap = t->cap;
-  t->cap = old_cap ? old_cap * 2 : 64;
-  t->slots = xcalloc(t->cap, sizeof(slot));
-  t->len = 0;
-  for (size_t i = 0; i < old_cap; i++)
-    if (old[i].key)
-      table_put(t, old[i].key, old[i].val, true);
-  free(old);
-}
-
-/* Insert key; an existing entry is kept unless 'replace'. The load factor
- * stays at most 1/2, so probing always ends at an empty slot. */
-static void table_put(table *t, const char *key, const void *val, bool replace) {
-  if ((t->len + 1) * 2 > t->cap)
-    table_grow(t);
-  slot *s = table_find(t, key);
-  if (s->key) {
-    if (replace) {
-      s->key = key;
-      s->val = val;
-    }
-    return;
-  }
-  s->key = key;
-  s->val = val;
-  t->len++;
-}
-
-static const void *table_get(const table *t, const char *key) {
-  if (!key)
-    return NULL;
-  const slot *s = table_find(t, key);
-  return s && s->key ? s->val : NULL;
-}
-
-/* ------------------------------------------------------------------ */
 /* Building the tables once                                             */
 /* ------------------------------------------------------------------ */
 
-static table api_table, objmacro_table, blocking_table, thread_creator_table,
+static strmap api_table, objmacro_table, blocking_table, thread_creator_table,
     noreturn_table;
 static pthread_once_t built_once = PTHREAD_ONCE_INIT;
+
+/* The first row of a name wins. */
+static void put_first(strmap *t, const char *key, const void *val) {
+  void **slot = strmap_at(t, key);
+  if (!*slot) *slot = (void *)val;
+}
+
+static const void *table_get(const strmap *t, const char *name) {
+  return name ? strmap_get(t, name) : NULL;
+}
 
 static void build_tables(void) {
   /* Built-in rows: the first row of a name wins (only BLOCKING rows repeat
    * a name, as alternatives reached through blocking_lookup_next). */
   for (size_t i = 0; i < COUNT(api_rows); i++)
-    table_put(&api_table, api_rows[i].name, &api_rows[i], false);
+    put_first(&api_table, api_rows[i].name, &api_rows[i]);
   for (size_t i = 0; i < COUNT(objmacro_rows); i++)
-    table_put(&objmacro_table, objmacro_rows[i].name, &objmacro_rows[i], false);
+    put_first(&objmacro_table, objmacro_rows[i].name, &objmacro_rows[i]);
   for (size_t i = 0; i < COUNT(blocking_rows); i++)
-    table_put(&blocking_table, blocking_rows[i].name, &blocking_rows[i], false);
+    put_first(&blocking_table, blocking_rows[i].name, &blocking_rows[i]);
   for (size_t i = 0; i < COUNT(thread_creator_rows); i++)
-    table_put(&thread_creator_table, thread_creator_rows[i].name,
-              &thread_creator_rows[i], false);
+    put_first(&thread_creator_table, thread_creator_rows[i].name,
+              &thread_creator_rows[i]);
   for (size_t i = 0; i < COUNT(noreturn_rows); i++)
-    table_put(&noreturn_table, noreturn_rows[i], noreturn_rows[i], false);
+    put_first(&noreturn_table, noreturn_rows[i], noreturn_rows[i]);
 }
 
 static void ensure_built(void) {
@@ -203,7 +138,7 @@ void api_add_extra(const char *name, bool needs_gil, api_effect effect) {
   f->needs_gil = needs_gil;
   f->effect = effect;
   f->since = "";
-  table_put(&api_table, f->name, f, true);
+  *strmap_at(&api_table, f->name) = f;
 }
 
 void api_add_blocking(const char *name) {
@@ -214,7 +149,7 @@ void api_add_blocking(const char *name) {
   f->name = xstrdup(name);
   f->arg = -1;
   f->value = "";
-  table_put(&blocking_table, f->name, f, true);
+  *strmap_at(&blocking_table, f->name) = f;
 }
 
 /* The callback runs without the GIL, just like a thread's start routine, so
@@ -226,5 +161,5 @@ void api_add_callback_without_gil(const char *name, int fn_arg) {
   thread_creator_fact *f = xcalloc(1, sizeof *f);
   f->name = xstrdup(name);
   f->fn_arg = fn_arg;
-  table_put(&thread_creator_table, f->name, f, true);
+  *strmap_at(&thread_creator_table, f->name) = f;
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arena.h"
+#include "hash.h"
+#include "log.h"
 
 #define MAX_NODES 40000       /* exploded nodes, plus a few per block (node_limit) */
 #define PER_BLOCK 48          /* precise states per block before facts are dropped */
@@ -337,10 +339,7 @@ void flow_note_chain(flow_ctx *c, gc_finding *f, int fn) {
 /* ---------- states ---------- */
 
 static uint64_t hash_key(const skey *k, int block) {
-  const unsigned char *p = (const unsigned char *)k;
-  uint64_t h = 1469598103934665603ULL ^ (uint64_t)block;
-  for (size_t i = 0; i < sizeof *k; i++) { h ^= p[i]; h *= 1099511628211ULL; }
-  return h;
+  return gc_hash_seed(k, sizeof *k, (uint64_t)block);
 }
 
 /* Liveness of tracked locals and of condition keys, per block entry (a
@@ -1263,8 +1262,7 @@ void flow_report(flow_program *p, int fi, gc_findings *out) {
   ir_func *fn = p->funcs[fi];
   if (fn->abandoned) {
     if (p->verbose)
-      fprintf(stderr, "%s:%u:%u: remark: gilcheck gives up on '%s': %s\n", fn->loc.file, fn->loc.line,
-              fn->loc.col, fn->name, fn->abandoned);
+      log_remark(fn->loc.file, fn->loc.line, fn->loc.col, "gilcheck gives up on '%s': %s", fn->name, fn->abandoned);
     return;
   }
   flow_ctx c;
@@ -1276,8 +1274,8 @@ void flow_report(flow_program *p, int fi, gc_findings *out) {
     /* too many paths: stay silent rather than report from a partial walk */
     diag_free(&local);
     if (p->verbose)
-      fprintf(stderr, "%s:%u:%u: remark: gilcheck gives up on '%s': more than %d states\n", fn->loc.file,
-              fn->loc.line, fn->loc.col, fn->name, node_limit(&c));
+      log_remark(fn->loc.file, fn->loc.line, fn->loc.col, "gilcheck gives up on '%s': more than %d states",
+                 fn->name, node_limit(&c));
   } else {
     diag_move_all(out, &local);
   }

@@ -11,6 +11,7 @@
 #include "flow.h"
 #include "ir.h"
 #include "lower.h"
+#include "map.h"
 #include "summary.h"
 
 typedef struct tu_slot {
@@ -76,28 +77,14 @@ static void add_slot(gc_program *p, tu_slot *s) {
   pthread_mutex_unlock(&p->mu);
 }
 
-/* A small string -> int map for USRs. */
-typedef struct usr_map { const char **k; int *v; size_t cap; } usr_map;
-
-static uint64_t hstr(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ULL; }
-  return h;
+/* USRs to function indices (+1, so that an absent key reads 0). */
+static int usr_get(const strmap *m, const char *k) {
+  return k ? (int)(intptr_t)strmap_get(m, k) - 1 : -1;
 }
 
-static int usr_get(usr_map *m, const char *k) {
-  if (!m->cap || !k) return -1;
-  for (size_t i = hstr(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-    if (!m->k[i]) return -1;
-    if (!strcmp(m->k[i], k)) return m->v[i];
-  }
-}
-
-static void usr_put(usr_map *m, const char *k, int v) {
-  for (size_t i = hstr(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-    if (!m->k[i]) { m->k[i] = k; m->v[i] = v; return; }
-    if (!strcmp(m->k[i], k)) return;   /* first definition wins */
-  }
+static void usr_put(strmap *m, const char *k, int v) {
+  void **slot = strmap_at(m, k);
+  if (!*slot) *slot = (void *)(intptr_t)(v + 1);   /* first definition wins */
 }
 
 static int cmp_tu(const void *a, const void *b) {
@@ -116,11 +103,7 @@ static void link_program(gc_program *p) {
   if (p->ntus > 1) qsort(p->tus, (size_t)p->ntus, sizeof(tu_slot *), cmp_tu);
   int total = 0;
   for (int t = 0; t < p->ntus; t++) total += p->tus[t]->tu.nfuncs;
-  usr_map m = {0};
-  m.cap = 16;
-  while (m.cap < (size_t)total * 2 + 16) m.cap *= 2;
-  m.k = xcalloc(m.cap, sizeof(char *));
-  m.v = xcalloc(m.cap, sizeof(int));
+  strmap m = {0};
   fp->funcs = xcalloc((size_t)total + 1, sizeof(ir_func *));
   int n = 0;
   for (int t = 0; t < p->ntus; t++)
@@ -159,8 +142,7 @@ static void link_program(gc_program *p) {
           ev->callee_fn = usr_get(&m, ev->callee_usr);
       }
   }
-  free(m.k);
-  free(m.v);
+  strmap_free(&m);
   p->linked = true;
 }
 

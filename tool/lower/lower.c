@@ -23,43 +23,7 @@
 #include "xalloc.h"
 #include "ir.h"
 #include "lower.h"
-
-/* ---------- small hash maps keyed by pointer or integer ---------- */
-
-typedef struct hslot { uintptr_t k1; uint64_t k2; void *val; int used; } hslot;
-typedef struct hmap { hslot *s; size_t cap, n; } hmap;
-
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
-  return x;
-}
-
-static void hmap_grow(hmap *m);
-static hslot *hmap_find(hmap *m, uintptr_t k1, uint64_t k2, int insert) {
-  if (insert && (m->n + 1) * 2 > m->cap) hmap_grow(m);
-  if (!m->cap) return NULL;
-  size_t i = mix(k1 * 31 + k2) & (m->cap - 1);
-  for (;;) {
-    hslot *s = &m->s[i];
-    if (!s->used) {
-      if (!insert) return NULL;
-      s->used = 1; s->k1 = k1; s->k2 = k2; m->n++;
-      return s;
-    }
-    if (s->k1 == k1 && s->k2 == k2) return s;
-    i = (i + 1) & (m->cap - 1);
-  }
-}
-static void hmap_grow(hmap *m) {
-  hmap old = *m;
-  m->cap = old.cap ? old.cap * 2 : 64;
-  m->s = xcalloc(m->cap, sizeof(hslot));
-  m->n = 0;
-  for (size_t i = 0; i < old.cap; i++)
-    if (old.s[i].used) hmap_find(m, old.s[i].k1, old.s[i].k2, 1)->val = old.s[i].val;
-  free(old.s);
-}
-static void hmap_free(hmap *m) { free(m->s); memset(m, 0, sizeof *m); }
+#include "map.h"
 
 /* ---------- translation-unit context ---------- */
 
@@ -97,17 +61,17 @@ typedef struct lower {
   ir_tu *out;
   VEC(ir_func *) funcs;
   VEC(ir_entry_hint) hints;
-  hmap files;            /* CXFile -> file_info* */
-  hmap macros;           /* (CXFile, offset) -> const char* macro name */
-  hmap aliases;          /* (CXFile, offset) -> the object macro a project macro stands for */
-  hmap alias_cache;      /* macro definition -> that name, or (void*)1 for none */
-  hmap noreturn_cache;   /* callee cursor hash -> 1 (noreturn) / 2 (not) */
+  pairmap files;            /* CXFile -> file_info* */
+  pairmap macros;           /* (CXFile, offset) -> const char* macro name */
+  pairmap aliases;          /* (CXFile, offset) -> the object macro a project macro stands for */
+  pairmap alias_cache;      /* macro definition -> that name, or (void*)1 for none */
+  pairmap noreturn_cache;   /* callee cursor hash -> 1 (noreturn) / 2 (not) */
   /* per function */
   ir_func *fn;
   VEC(ir_block) blocks;
   int cur;
   VEC(raw_var) vars;
-  hmap varmap;           /* decl cursor hash -> raw var index + 1 */
+  pairmap varmap;           /* decl cursor hash -> raw var index + 1 */
   VEC(raw_cond) rconds;
   VEC(ir_cond) conds;
   VEC(ir_region) regions;
@@ -118,7 +82,7 @@ typedef struct lower {
   int nsws;
   VEC(label_info) labels;
   VEC(pending_goto) gotos;
-  hmap claimed;          /* macro expansions already turned into an event */
+  pairmap claimed;          /* macro expansions already turned into an event */
   VEC(struct fnvar { int var; CXCursor fn; }) fnvars;  /* locals holding a function's address */
   const char *abandon;
 } lower;
@@ -136,8 +100,8 @@ static bool is_abs(const char *p) { return p && p[0] == '/'; }
 
 static file_info *file_of(lower *L, CXFile f) {
   if (!f) return NULL;
-  hslot *s = hmap_find(&L->files, (uintptr_t)f, 0, 1);
-  if (s->val) return s->val;
+  void **s = pairmap_at(&L->files, (uintptr_t)f, 0);
+  if (*s) return *s;
   file_info *fi = arena_alloc(L->A, sizeof *fi);
   CXString name = clang_getFileName(f);
   const char *n = clang_getCString(name);
@@ -169,7 +133,7 @@ static file_info *file_of(lower *L, CXFile f) {
     CXSourceLocation loc = clang_getLocationForOffset(L->tu, f, 0);
     if (clang_Location_isInSystemHeader(loc)) fi->cls = FC_SYSTEM;
   }
-  s->val = fi;
+  *s = fi;
   return fi;
 }
 
@@ -195,8 +159,7 @@ static gc_loc cursor_loc(lower *L, CXCursor c, CXFile *f, unsigned *off) {
 
 static const char *macro_at(lower *L, CXFile f, unsigned off) {
   if (!f) return NULL;
-  hslot *s = hmap_find(&L->macros, (uintptr_t)f, off, 0);
-  return s ? s->val : NULL;
+  return pairmap_get(&L->macros, (uintptr_t)f, off);
 }
 
 /* ---------- children ---------- */
@@ -341,11 +304,10 @@ static enum op unop(lower *L, CXCursor c) {
 static uint64_t cursor_hash(CXCursor c) { return clang_hashCursor(c); }
 
 static int var_of_decl(lower *L, CXCursor decl) {
-  hslot *s = hmap_find(&L->varmap, 1, cursor_hash(decl), 0);
-  if (!s) return -1;
+  int i = (int)(intptr_t)pairmap_get(&L->varmap, 1, cursor_hash(decl)) - 1;
+  if (i < 0) return -1;
   /* hash collisions: confirm */
-  int i = (int)(intptr_t)s->val - 1;
-  if (i >= 0 && clang_equalCursors(L->vars.v[i].decl, decl)) return i;
+  if (clang_equalCursors(L->vars.v[i].decl, decl)) return i;
   for (int j = 0; j < L->vars.n; j++)
     if (clang_equalCursors(L->vars.v[j].decl, decl)) return j;
   return -1;
@@ -357,8 +319,8 @@ static int add_var(lower *L, CXCursor decl) {
   v.name = cx_str(L, clang_getCursorSpelling(decl));
   v.tracked = -1;
   vec_push(L->A, L->vars, v);
-  hslot *s = hmap_find(&L->varmap, 1, cursor_hash(decl), 1);
-  if (!s->val) s->val = (void *)(intptr_t)L->vars.n;
+  void **s = pairmap_at(&L->varmap, 1, cursor_hash(decl));
+  if (!*s) *s = (void *)(intptr_t)L->vars.n;
   return L->vars.n - 1;
 }
 
@@ -667,15 +629,15 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
 /* ---------- calls ---------- */
 
 static bool decl_is_noreturn(lower *L, CXCursor decl) {
-  hslot *s = hmap_find(&L->noreturn_cache, 2, cursor_hash(decl), 1);
-  if (!s->val) {
+  void **s = pairmap_at(&L->noreturn_cache, 2, cursor_hash(decl));
+  if (!*s) {
     CXString ts = clang_getTypeSpelling(clang_getCursorType(decl));
     const char *t = clang_getCString(ts);
     bool nr = t && (strstr(t, "noreturn") || strstr(t, "__noreturn__"));
     clang_disposeString(ts);
-    s->val = (void *)(intptr_t)(nr ? 1 : 2);
+    *s = (void *)(intptr_t)(nr ? 1 : 2);
   }
-  return (intptr_t)s->val == 1;
+  return (intptr_t)*s == 1;
 }
 
 static const char *short_text(lower *L, CXCursor e) {
@@ -777,7 +739,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   const api_fact *api = api_lookup(name);
   /* An object-internals macro already turned into an event at this place
    * (a static inline function behind a same-named macro): one event. */
-  if (py && (!api || api->effect == FX_NONE) && hmap_find(&L->claimed, (uintptr_t)f, off, 0)) return;
+  if (py && (!api || api->effect == FX_NONE) && pairmap_get(&L->claimed, (uintptr_t)f, off)) return;
   ir_event *e = add_event(L, EV_CALL, loc);
   e->macro = macro;
   e->callee = name;
@@ -836,15 +798,14 @@ static void claim_objmacro(lower *L, CXCursor e) {
   const char *name = m;
   const objmacro_fact *om = objmacro_lookup(m);
   if (!om) {
-    hslot *a = hmap_find(&L->aliases, (uintptr_t)f, off, 0);
-    if (!a || !a->val) return;
-    name = a->val;
+    name = pairmap_get(&L->aliases, (uintptr_t)f, off);
+    if (!name) return;
     om = objmacro_lookup(name);
     if (!om) return;
   }
-  hslot *s = hmap_find(&L->claimed, (uintptr_t)f, off, 1);
-  if (s->val) return;
-  s->val = (void *)1;
+  void **s = pairmap_at(&L->claimed, (uintptr_t)f, off);
+  if (*s) return;
+  *s = (void *)1;
   if (!om->needs_gil) return;
   ir_event *ev = add_event(L, EV_OBJMACRO, loc_of(L, sl, NULL, NULL));
   ev->callee = name;
@@ -1358,18 +1319,7 @@ static bool falls_into(lower *L, int b, int target) {
   return bl->nsucc == 1 && bl->succ[0].to == target;
 }
 
-typedef struct keycount { const char *key; int count, bit; } keycount;
-
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ULL; }
-  return h;
-}
-
-static keycount *key_slot(keycount *t, size_t cap, const char *key) {
-  for (size_t i = hash_str(key) & (cap - 1);; i = (i + 1) & (cap - 1))
-    if (!t[i].key || !strcmp(t[i].key, key)) return &t[i];
-}
+typedef struct keycount { int count, bit; } keycount;
 
 static void finish_function(lower *L) {
   ir_func *fn = L->fn;
@@ -1404,14 +1354,13 @@ static void finish_function(lower *L) {
   }
   /* conditions correlated by key: side-effect free, written at least twice
    * where they matter */
-  size_t cap = 16;
-  while (cap < (size_t)L->conds.n * 2 + 16) cap *= 2;
-  keycount *counts = xcalloc(cap, sizeof(keycount));
+  strmap counts = {0};   /* key -> keycount */
   for (int i = 0; i < L->conds.n; i++) {
     const char *k = L->rconds.v[i].key;
     if (!k || !relevant[i]) continue;
-    keycount *kc = key_slot(counts, cap, k);
-    kc->key = k;
+    void **slot = strmap_at(&counts, k);
+    if (!*slot) *slot = arena_alloc(&counts.A, sizeof(keycount));
+    keycount *kc = *slot;
     kc->count++;
     kc->bit = -1;
   }
@@ -1427,8 +1376,8 @@ static void finish_function(lower *L) {
       continue;
     }
     if (!rc->key) continue;
-    keycount *kc = key_slot(counts, cap, rc->key);
-    if (!kc->key || kc->count < 2) continue;
+    keycount *kc = strmap_get(&counts, rc->key);
+    if (!kc || kc->count < 2) continue;
     if (kc->bit < 0) {
       if (nkeys >= IR_MAX_KEYS) continue;
       kc->bit = nkeys++;
@@ -1437,7 +1386,7 @@ static void finish_function(lower *L) {
     c->kind = COND_KEY;
     c->key = (int8_t)kc->bit;
   }
-  free(counts);
+  strmap_free(&counts);
   /* rewrite events from raw locals to tracked ones */
   for (int b = 0; b < L->blocks.n; b++) {
     ir_block *bl = &L->blocks.v[b];
@@ -1495,8 +1444,8 @@ static void lower_function(lower *L, CXCursor c) {
   memset(&L->labels, 0, sizeof L->labels);
   memset(&L->gotos, 0, sizeof L->gotos);
   memset(&L->fnvars, 0, sizeof L->fnvars);
-  hmap_free(&L->varmap);
-  hmap_free(&L->claimed);
+  pairmap_free(&L->varmap);
+  pairmap_free(&L->claimed);
   L->njumps = L->nsws = 0;
   L->abandon = NULL;
   fn->entry = new_block(L);
@@ -1619,9 +1568,9 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
 static const char *alias_of(lower *L, CXCursor expansion) {
   CXCursor def = clang_getCursorReferenced(expansion);
   if (clang_Cursor_isNull(def) || clang_getCursorKind(def) != CXCursor_MacroDefinition) return NULL;
-  hslot *s = hmap_find(&L->alias_cache, 3, cursor_hash(def), 1);
-  if (s->val) return s->val == (void *)1 ? NULL : s->val;
-  s->val = (void *)1;
+  void **s = pairmap_at(&L->alias_cache, 3, cursor_hash(def));
+  if (*s) return *s == (void *)1 ? NULL : *s;
+  *s = (void *)1;
   CXToken *toks = NULL;
   unsigned n = 0;
   clang_tokenize(L->tu, clang_getCursorExtent(def), &toks, &n);
@@ -1640,11 +1589,11 @@ static const char *alias_of(lower *L, CXCursor expansion) {
   if (i < n && clang_getTokenKind(toks[i]) == CXToken_Identifier) {
     CXString sp = clang_getTokenSpelling(L->tu, toks[i]);
     const char *t = clang_getCString(sp);
-    if (t && objmacro_lookup(t)) s->val = (void *)arena_strdup(L->A, t);
+    if (t && objmacro_lookup(t)) *s = (void *)arena_strdup(L->A, t);
     clang_disposeString(sp);
   }
   if (toks) clang_disposeTokens(L->tu, toks, n);
-  return s->val == (void *)1 ? NULL : s->val;
+  return *s == (void *)1 ? NULL : *s;
 }
 
 /* Macro expansions in the project's own files, by place: events name the
@@ -1657,13 +1606,13 @@ static enum CXChildVisitResult visit_macros(CXCursor c, CXCursor parent, CXClien
   clang_getFileLocation(clang_getCursorLocation(c), &f, &line, &col, &off);
   file_info *fi = file_of(L, f);
   if (!fi || fi->cls != FC_PROJECT) return CXChildVisit_Continue;
-  hslot *s = hmap_find(&L->macros, (uintptr_t)f, off, 1);
-  if (s->val) return CXChildVisit_Continue;
+  void **s = pairmap_at(&L->macros, (uintptr_t)f, off);
+  if (*s) return CXChildVisit_Continue;
   const char *name = cx_str(L, clang_getCursorSpelling(c));
-  s->val = (void *)name;
+  *s = (void *)name;
   if (!objmacro_lookup(name) && !api_lookup(name)) {
     const char *a = alias_of(L, c);
-    if (a) hmap_find(&L->aliases, (uintptr_t)f, off, 1)->val = (void *)a;
+    if (a) *pairmap_at(&L->aliases, (uintptr_t)f, off) = (void *)a;
   }
   return CXChildVisit_Continue;
 }
@@ -1683,12 +1632,12 @@ int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
   out->nfuncs = L.funcs.n;
   out->hints = L.hints.v;
   out->nhints = L.hints.n;
-  hmap_free(&L.files);
-  hmap_free(&L.macros);
-  hmap_free(&L.aliases);
-  hmap_free(&L.alias_cache);
-  hmap_free(&L.noreturn_cache);
-  hmap_free(&L.varmap);
-  hmap_free(&L.claimed);
+  pairmap_free(&L.files);
+  pairmap_free(&L.macros);
+  pairmap_free(&L.aliases);
+  pairmap_free(&L.alias_cache);
+  pairmap_free(&L.noreturn_cache);
+  pairmap_free(&L.varmap);
+  pairmap_free(&L.claimed);
   return 0;
 }

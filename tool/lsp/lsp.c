@@ -24,6 +24,7 @@
  * shutdown, else 1; so does the end of input. */
 #define _GNU_SOURCE
 #include "lsp.h"
+#include "log.h"
 #include "xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -65,32 +66,6 @@ enum { LSP_ERROR = 1, LSP_WARNING = 2, LSP_INFORMATION = 3 };
 
 
 
-
-static bool verbose;
-
-/* -v: what the server does, on standard error (editors keep it in their
- * language-server log). */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...) {
-  if (!verbose) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("gilcheck-lsp: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
-/* Problems are always logged. */
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("gilcheck-lsp: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
 
 static bool ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
@@ -140,25 +115,10 @@ static char *uri_to_path(const char *uri) {
 }
 
 static char *path_to_uri(const char *path) {
-  static const char hex[] = "0123456789ABCDEF";
-  size_t n = strlen(path);
-  char *out = xmalloc(n * 3 + 8);
-  size_t w = 0;
-  memcpy(out, "file://", 7);
-  w = 7;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)path[i];
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
-        c == '-' || c == '.' || c == '_' || c == '~') {
-      out[w++] = (char)c;
-    } else {
-      out[w++] = '%';
-      out[w++] = hex[c >> 4];
-      out[w++] = hex[c & 15];
-    }
-  }
-  out[w] = 0;
-  return out;
+  char *enc = output_uri_encode(path);
+  char *uri = xasprintf("file://%s", enc);
+  free(enc);
+  return uri;
 }
 
 /* ---- positions: 1-based lines and byte columns to LSP positions ---- */
@@ -303,7 +263,7 @@ static bool send(server *S, json_t *msg) {
   char *body = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(msg);
   if (!body) {
-    complain("internal error: a message could not be encoded");
+    log_info("internal error: a message could not be encoded");
     return false;
   }
   size_t n = strlen(body);
@@ -311,7 +271,7 @@ static bool send(server *S, json_t *msg) {
   fwrite(body, 1, n, S->out);
   free(body);
   if (fflush(S->out) != 0 || ferror(S->out)) {
-    complain("cannot write to the client: %s", strerror(errno));
+    log_info("cannot write to the client: %s", strerror(errno));
     return false;
   }
   return true;
@@ -336,7 +296,7 @@ static void reply_error(server *S, json_t *id, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   char *text = xvasprintf(fmt, ap);
   va_end(ap);
-  say("error %d: %s", code, text);
+  log_verbose("error %d: %s", code, text);
   json_t *err = json_object();
   json_object_set_new(err, "code", json_integer(code));
   json_object_set_new(err, "message", output_json_string(text));
@@ -361,7 +321,7 @@ static void log_message(server *S, int type, const char *fmt, ...) {
   va_start(ap, fmt);
   char *text = xvasprintf(fmt, ap);
   va_end(ap);
-  complain("%s", text);
+  log_info("%s", text);
   json_t *p = json_object();
   json_object_set_new(p, "type", json_integer(type));
   json_object_set_new(p, "message", output_json_string(text));
@@ -405,11 +365,11 @@ static int read_message(FILE *in, char **body, size_t *len) {
     }
   }
   if (clen < 0) {
-    complain("a message header without a valid Content-Length%s; skipped", bad ? " (or a malformed header)" : "");
+    log_info("a message header without a valid Content-Length%s; skipped", bad ? " (or a malformed header)" : "");
     return -1;
   }
   if ((unsigned long long)clen > MAX_BODY) {
-    complain("a message of %lld bytes is too large; skipped", clen);
+    log_info("a message of %lld bytes is too large; skipped", clen);
     for (long long i = 0; i < clen; i++)
       if (fgetc(in) == EOF) return 0;
     return -1;
@@ -432,7 +392,7 @@ static bool find_entry(const char *dbdir, const char *id, gc_job *out) {
   int njobs = 0;
   char *err = NULL;
   if (cdb_load(dbdir, &jobs, &njobs, &err) != 0) {
-    complain("%s; ignoring it", err);
+    log_info("%s; ignoring it", err);
     free(err);
     return false;
   }
@@ -467,12 +427,12 @@ static void job_for(server *S, const doc *d, gc_job *job) {
     free(cand[1]);
   }
   if (dbdir && find_entry(dbdir, d->id, job)) {
-    say("%s: flags from %s/compile_commands.json", d->path, dbdir);
+    log_verbose("%s: flags from %s/compile_commands.json", d->path, dbdir);
     free(dbdir);
     return;
   }
-  if (dbdir) say("%s: no entry in %s/compile_commands.json", d->path, dbdir);
-  else say("%s: no compile_commands.json above it", d->path);
+  if (dbdir) log_verbose("%s: no entry in %s/compile_commands.json", d->path, dbdir);
+  else log_verbose("%s: no compile_commands.json above it", d->path);
   free(dbdir);
   if (!S->fallback_tried) {
     S->fallback_tried = true;
@@ -482,7 +442,7 @@ static void job_for(server *S, const doc *d, gc_job *job) {
       S->fallback = NULL;
       S->nfallback = 0;
     } else {
-      say("files without a compilation database get %s", explain);
+      log_verbose("files without a compilation database get %s", explain);
     }
     free(explain);
   }
@@ -640,7 +600,7 @@ static bool analysable(const doc *d) {
 
 static void check(server *S, doc *d) {
   if (!analysable(d)) {
-    say("%s: not a C file; not analysed", d->path ? d->path : d->uri);
+    log_verbose("%s: not a C file; not analysed", d->path ? d->path : d->uri);
     return;
   }
   /* The configuration, read afresh so that edits to it apply at once. */
@@ -652,7 +612,7 @@ static void check(server *S, doc *d) {
     free(err);
   }
   if (c && config_excludes(c, d->path)) {
-    say("%s: excluded by %s", d->path, c->path);
+    log_verbose("%s: excluded by %s", d->path, c->path);
     publish(S, d, json_array());
     config_set_free(cs);
     return;
@@ -713,7 +673,7 @@ static void check(server *S, doc *d) {
   config_set_free(cs);
 
   const gc_session_stats *st = session_stats(d->session);
-  say("checked %s (version %lld): %s%s %.1f ms, lower %.1f ms, analyse %.1f ms; %d diagnostic%s%s", d->path,
+  log_verbose("checked %s (version %lld): %s%s %.1f ms, lower %.1f ms, analyse %.1f ms; %d diagnostic%s%s", d->path,
       (long long)d->version, st->reparsed ? "reparse" : "parse", st->all_decls ? " (all declarations)" : "", st->parse_ms, st->lower_ms, st->analyse_ms, shown,
       shown == 1 ? "" : "s", rc ? " (not analysed: errors)" : "");
   publish(S, d, diags);
@@ -754,7 +714,7 @@ static void on_initialize(server *S, json_t *id, json_t *params) {
   size_t i;
   json_t *e;
   json_array_foreach(encs, i, e) if (json_is_string(e) && strcmp(json_string_value(e), "utf-8") == 0) S->utf8 = true;
-  say("initialize: root %s, compilation database %s, positions in %s", S->root ? S->root : "(none)",
+  log_verbose("initialize: root %s, compilation database %s, positions in %s", S->root ? S->root : "(none)",
       S->cdb_dir ? S->cdb_dir : "(found per file)", S->utf8 ? "utf-8" : "utf-16");
 
   json_t *sync = json_object();
@@ -779,7 +739,7 @@ static void on_initialize(server *S, json_t *id, json_t *params) {
 /* params.textDocument.uri, or NULL after logging. */
 static const char *doc_uri(const char *method, json_t *params) {
   const char *uri = str_at(json_object_get(params, "textDocument"), "uri");
-  if (!uri) complain("%s: params.textDocument.uri is missing; ignored", method);
+  if (!uri) log_info("%s: params.textDocument.uri is missing; ignored", method);
   return uri;
 }
 
@@ -788,7 +748,7 @@ static void on_did_open(server *S, json_t *params) {
   const char *uri = str_at(td, "uri");
   json_t *text = json_object_get(td, "text");
   if (!uri || !json_is_string(text)) {
-    complain("textDocument/didOpen: params.textDocument needs uri and text; ignored");
+    log_info("textDocument/didOpen: params.textDocument needs uri and text; ignored");
     return;
   }
   doc *d = doc_find(S, uri);
@@ -829,7 +789,7 @@ static void on_did_change(server *S, json_t *params) {
   doc *d = doc_find(S, uri);
   json_t *changes = json_object_get(params, "contentChanges");
   if (!d || !json_is_array(changes)) {
-    complain("textDocument/didChange: %s; ignored", d ? "no contentChanges" : "the document is not open");
+    log_info("textDocument/didChange: %s; ignored", d ? "no contentChanges" : "the document is not open");
     return;
   }
   size_t i;
@@ -858,7 +818,7 @@ static void on_did_save(server *S, json_t *params) {
   if (!uri) return;
   doc *d = doc_find(S, uri);
   if (!d) {
-    complain("textDocument/didSave: %s is not open; ignored", uri);
+    log_info("textDocument/didSave: %s is not open; ignored", uri);
     return;
   }
   json_t *text = json_object_get(params, "text");
@@ -874,11 +834,11 @@ static void on_did_close(server *S, json_t *params) {
     doc *d = *p;
     *p = d->next;
     publish(S, d, NULL);
-    say("closed %s", d->path ? d->path : d->uri);
+    log_verbose("closed %s", d->path ? d->path : d->uri);
     doc_free(d);
     return;
   }
-  complain("textDocument/didClose: %s is not open; ignored", uri);
+  log_info("textDocument/didClose: %s is not open; ignored", uri);
 }
 
 /* Handles one message. Returns -1 to go on, else the exit status. */
@@ -914,7 +874,7 @@ static int handle(server *S, const char *body, size_t len) {
     reply_error(S, id, RPC_INVALID_REQUEST, "invalid request: \"params\" must be an object or an array");
   } else if (strcmp(method, "exit") == 0) {
     status = S->shut_down ? 0 : 1;
-    say("exit%s", S->shut_down ? "" : " without shutdown");
+    log_verbose("exit%s", S->shut_down ? "" : " without shutdown");
   } else if (!S->initialized) {
     if (request && strcmp(method, "initialize") == 0) on_initialize(S, id, params);
     else if (request) reply_error(S, id, LSP_SERVER_NOT_INITIALIZED, "%s: the server is not initialized yet", method);
@@ -925,7 +885,7 @@ static int handle(server *S, const char *body, size_t len) {
       reply_error(S, id, RPC_INVALID_REQUEST, "initialize: the server is already initialized");
     } else if (strcmp(method, "shutdown") == 0) {
       S->shut_down = true;
-      say("shutdown");
+      log_verbose("shutdown");
       reply(S, id, NULL);
     } else {
       reply_error(S, id, RPC_METHOD_NOT_FOUND, "%s: no such method", method);
@@ -939,7 +899,7 @@ static int handle(server *S, const char *body, size_t len) {
   } else if (strcmp(method, "textDocument/didClose") == 0) {
     on_did_close(S, params);
   } else {
-    say("%s: ignored", method);               /* initialized, $/..., and the rest */
+    log_verbose("%s: ignored", method);               /* initialized, $/..., and the rest */
   }
   json_decref(msg);
   return status;
@@ -968,25 +928,27 @@ int lsp_main(int argc, char **argv) {
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-      verbose = true;
+      log_set_verbose(true);
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       lsp_usage(stdout);
       return 0;
     } else if (strncmp(a, "-p", 2) == 0) {
       const char *v = a[2] ? (a[2] == '=' ? a + 3 : a + 2) : (i + 1 < argc ? argv[++i] : NULL);
       if (!v || !*v) {
-        fprintf(stderr, "gilcheck: error: option '-p' needs a value\n");
+        log_error("option '-p' needs a value");
         return 2;
       }
       free(S.cdb_dir);
       S.cdb_dir = cdb_absolute_path(v, NULL);
       S.cdb_from_cmdline = true;
     } else {
-      fprintf(stderr, "gilcheck: error: unknown option '%s' for --lsp\n", a);
+      log_error("unknown option '%s' for --lsp", a);
       lsp_usage(stderr);
       return 2;
     }
   }
+
+  log_set_prefix("gilcheck-lsp");
 
   /* The protocol owns standard input and output: keep streams of our own
    * on them (closed in child processes) and point descriptors 0 and 1 at
@@ -1011,7 +973,7 @@ int lsp_main(int argc, char **argv) {
   } else {
     S.in = stdin;
   }
-  say("gilcheck %s language server (%s)", GILCHECK_VERSION, program_clang_version());
+  log_verbose("gilcheck %s language server (%s)", GILCHECK_VERSION, program_clang_version());
 
   int status = -1;
   while (status < 0) {
@@ -1020,7 +982,7 @@ int lsp_main(int argc, char **argv) {
     int r = read_message(S.in, &body, &len);
     if (r == 0) {
       status = S.shut_down ? 0 : 1;
-      say("end of input%s", S.shut_down ? "" : " without shutdown");
+      log_verbose("end of input%s", S.shut_down ? "" : " without shutdown");
       break;
     }
     if (r < 0) continue;

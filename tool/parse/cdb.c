@@ -12,6 +12,7 @@
  * command resolves files as it did in the build and every file name clang
  * reports is absolute (or relative to our own directory). */
 #include "cdb.h"
+#include "log.h"
 #include "xalloc.h"
 #include <clang-c/CXCompilationDatabase.h>
 #include <errno.h>
@@ -23,9 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool verbose;
 
-void cdb_set_verbose(bool on) { verbose = on; }
 
 
 
@@ -315,9 +314,8 @@ int cdb_load(const char *build_dir, gc_job **jobs, int *njobs, char **err) {
     CXCompileCommand cmd = clang_CompileCommands_getCommand(cmds, i);
     char *file = take(clang_CompileCommand_getFilename(cmd));
     if (!is_c_source(file)) {
-      if (verbose)
-        fprintf(stderr, "gilcheck: skipping '%s' from %s: %s\n", file, json,
-                is_cxx_source(file) ? "C++ is not analysed" : "not a C source file");
+      log_verbose("skipping '%s' from %s: %s", file, json,
+                  is_cxx_source(file) ? "C++ is not analysed" : "not a C source file");
       free(file);
       continue;
     }

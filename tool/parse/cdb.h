@@ -14,8 +14,6 @@ char *cdb_find_for_file(const char *file);
 
 void cdb_free_jobs(gc_job *jobs, int njobs);
 
-/* -v: say which database entries were skipped (C++, not C sources). */
-void cdb_set_verbose(bool on);
 
 /* PATH made absolute against BASE (the current directory when NULL) and
  * cleaned lexically ("." and ".." parts resolved, no symlinks followed).

@@ -24,6 +24,7 @@
  * good to an index that visits everything, and parses again. */
 #define _GNU_SOURCE
 #include "session.h"
+#include "hash.h"
 #include "xalloc.h"
 #include <clang-c/Index.h>
 #include <limits.h>
@@ -212,14 +213,6 @@ static size_t directive_block(const char *t, size_t n) {
   return good;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ULL;        /* FNV-1a */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 /* Clang reports nothing after a fatal error (a missing #include) on the
  * command line, but a unit parsed for editing goes on and what follows is
@@ -319,7 +312,7 @@ int session_check(gc_session *s, const char *text, size_t len, const gc_program_
    * fresh parse, and after a reparse only when the directive block at the
    * top (which holds the preamble) has changed. */
   if (err == CXError_Success) {
-    uint64_t h = text ? hash_bytes(text, directive_block(text, len)) : 0;
+    uint64_t h = text ? gc_hash(text, directive_block(text, len)) : 0;
     if (!s->stats.reparsed || !text || !s->scanned || h != s->block_hash) scan_project_headers(s);
     s->block_hash = h;
     s->scanned = text != NULL;

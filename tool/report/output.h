@@ -26,6 +26,9 @@ struct json_t;
 struct json_t *output_json_string(const char *s);
 /* S with bytes that are not UTF-8 replaced by U+FFFD, malloc'd. */
 char *output_utf8_clean(const char *s);
+/* S percent-encoded for a URI (RFC 3986: unreserved characters and '/'
+ * kept), malloc'd: SARIF's artifact locations and the LSP's file:// URIs. */
+char *output_uri_encode(const char *s);
 
 /* Rule ids the driver reports on its own, beside those of rules.def. */
 #define RULE_CLANG_ERROR "clang-diagnostic-error"

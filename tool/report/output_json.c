@@ -108,3 +108,23 @@ int output_json(FILE *out, const gc_findings *fs) {
   json_decref(root);
   return r == 0 ? 0 : -1;
 }
+
+/* RFC 3986: keep unreserved characters and '/', percent-encode the rest. */
+char *output_uri_encode(const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  char *out = xmalloc(strlen(s) * 3 + 1);
+  size_t w = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    unsigned char c = *p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("-._~/", c)) {
+      out[w++] = (char)c;
+    } else {
+      out[w++] = '%';
+      out[w++] = hex[c >> 4];
+      out[w++] = hex[c & 15];
+    }
+  }
+  out[w] = 0;
+  return out;
+}

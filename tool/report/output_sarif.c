@@ -39,25 +39,6 @@ static const char *level_of(gc_severity s) {
   return s == GC_SEV_ERROR ? "error" : s == GC_SEV_NOTE ? "note" : "warning";
 }
 
-/* RFC 3986: keep unreserved characters and '/', percent-encode the rest. */
-static char *uri_encode(const char *s) {
-  static const char hex[] = "0123456789ABCDEF";
-  char *out = xmalloc(strlen(s) * 3 + 1);
-  size_t w = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    unsigned char c = *p;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        strchr("-._~/", c)) {
-      out[w++] = (char)c;
-    } else {
-      out[w++] = '%';
-      out[w++] = hex[c >> 4];
-      out[w++] = hex[c & 15];
-    }
-  }
-  out[w] = 0;
-  return out;
-}
 
 static json_t *text_message(const char *s) {
   json_t *m = json_object();
@@ -68,7 +49,7 @@ static json_t *text_message(const char *s) {
 static json_t *artifact_location(const char *file) {
   json_t *a = json_object();
   if (file[0] == '/') {
-    char *enc = uri_encode(file);
+    char *enc = output_uri_encode(file);
     size_t n = strlen(enc) + 8;
     char *uri = xmalloc(n);
     snprintf(uri, n, "file://%s", enc);
@@ -76,7 +57,7 @@ static json_t *artifact_location(const char *file) {
     free(uri);
     free(enc);
   } else {
-    char *enc = uri_encode(file);
+    char *enc = output_uri_encode(file);
     json_object_set_new(a, "uri", json_string(enc));
     json_object_set_new(a, "uriBaseId", json_string("%SRCROOT%"));
     free(enc);
@@ -163,7 +144,7 @@ int output_sarif(FILE *out, const gc_findings *fs) {
   json_object_set_new(run, "tool", tool);
 
   /* %SRCROOT% is the current directory, as a file:// URI ending in '/'. */
-  char *enc = uri_encode(path_cwd());
+  char *enc = output_uri_encode(path_cwd());
   size_t n = strlen(enc) + 10;
   char *root_uri = xmalloc(n);
   snprintf(root_uri, n, "file://%s%s", enc, strcmp(path_cwd(), "/") == 0 ? "" : "/");
