@@ -25,6 +25,7 @@ struct gc_program {
   tu_slot **tus;
   int ntus, cap;
   flow_program fp;
+  strmap usrs;           /* function key (USR) -> index + 1, while linked */
   bool linked;
 };
 
@@ -103,14 +104,15 @@ static void link_program(gc_program *p) {
   if (p->ntus > 1) qsort(p->tus, (size_t)p->ntus, sizeof(tu_slot *), cmp_tu);
   int total = 0;
   for (int t = 0; t < p->ntus; t++) total += p->tus[t]->tu.nfuncs;
-  strmap m = {0};
+  strmap_free(&p->usrs);
+  strmap *m = &p->usrs;
   fp->funcs = xcalloc((size_t)total + 1, sizeof(ir_func *));
   int n = 0;
   for (int t = 0; t < p->ntus; t++)
     for (int i = 0; i < p->tus[t]->tu.nfuncs; i++) {
       ir_func *f = p->tus[t]->tu.funcs[i];
-      if (usr_get(&m, f->usr) >= 0) continue;   /* a header function seen again */
-      usr_put(&m, f->usr, n);
+      if (usr_get(m, f->usr) >= 0) continue;   /* a header function seen again */
+      usr_put(m, f->usr, n);
       fp->funcs[n++] = f;
     }
   fp->nfuncs = n;
@@ -121,7 +123,7 @@ static void link_program(gc_program *p) {
   for (int t = 0; t < p->ntus; t++) {
     ir_tu *tu = &p->tus[t]->tu;
     for (int h = 0; h < tu->nhints; h++) {
-      int f = usr_get(&m, tu->hints[h].usr);
+      int f = usr_get(m, tu->hints[h].usr);
       if (f < 0) continue;
       /* a function reached from Python and started as a thread is unknown */
       if (fp->entry[f] && fp->entry[f] != tu->hints[h].kind) { fp->entry[f] = 0xff; continue; }
@@ -139,17 +141,31 @@ static void link_program(gc_program *p) {
       for (int e = 0; e < f->blocks[b].nev; e++) {
         ir_event *ev = &f->blocks[b].ev[e];
         if ((ev->kind == EV_CALL || ev->kind == EV_FNREF) && ev->callee_usr && !ev->api)
-          ev->callee_fn = usr_get(&m, ev->callee_usr);
+          ev->callee_fn = usr_get(m, ev->callee_usr);
       }
   }
-  strmap_free(&m);
   p->linked = true;
 }
 
-void program_analyze(gc_program *p, gc_findings *out) {
+void program_analyze(gc_program *p, gc_findings *out) { program_analyze_filtered(p, NULL, NULL, out); }
+
+void program_analyze_filtered(gc_program *p, program_unit_filter want, void *ctx, gc_findings *out) {
   link_program(p);
   summarize_program(&p->fp);
-  for (int i = 0; i < p->fp.nfuncs; i++) flow_report(&p->fp, i, out);
+  /* a function is reported when some wanted unit defines it (a static
+   * inline in a header is linked once, to the first unit by path) */
+  bool *report = xcalloc((size_t)p->fp.nfuncs + 1, sizeof(bool));
+  for (int t = 0; t < p->ntus; t++) {
+    const ir_tu *tu = &p->tus[t]->tu;
+    if (want && !want(ctx, tu->path)) continue;
+    for (int i = 0; i < tu->nfuncs; i++) {
+      int f = usr_get(&p->usrs, tu->funcs[i]->usr);
+      if (f >= 0) report[f] = true;
+    }
+  }
+  for (int i = 0; i < p->fp.nfuncs; i++)
+    if (report[i]) flow_report(&p->fp, i, out);
+  free(report);
   diag_sort_unique(out);
 }
 
@@ -164,6 +180,7 @@ void program_free(gc_program *p) {
   for (int t = 0; t < p->ntus; t++) { arena_free(&p->tus[t]->A); free(p->tus[t]); }
   free(p->tus);
   free(p->fp.funcs); free(p->fp.sums); free(p->fp.entry); free(p->fp.entry_hint);
+  strmap_free(&p->usrs);
   pthread_mutex_destroy(&p->mu);
   free(p);
 }

@@ -44,6 +44,13 @@ int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu);
  * function added so far, sorted and without duplicates. */
 void program_analyze(gc_program *p, gc_findings *out);
 
+/* The same, but findings only for the functions some unit that WANT accepts
+ * (by the unit's path, as in its job) defines; the summaries still come from
+ * every unit added. For named files, shards and the open document, with the
+ * whole database's summaries behind them. */
+typedef bool (*program_unit_filter)(void *ctx, const char *unit_path);
+void program_analyze_filtered(gc_program *p, program_unit_filter want, void *ctx, gc_findings *out);
+
 /* Prints the lowered graph and the states the engine reaches at each event,
  * for every function added so far (--dump-cfg). */
 void program_dump(gc_program *p, FILE *out);
