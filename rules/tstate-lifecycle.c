@@ -17,6 +17,7 @@ static const char *verb(flow_ctx *c, const ir_event *e, const char *var) {
   case FX_ACQUIRE: return "made current";
   case FX_TSTATE_SWAP: return is_arg0 ? "made current" : "swapped out";
   case FX_TSTATE_GET: return "obtained as the current thread state";
+  case FX_RELEASE_KEEP: return "detached";
   case FX_RELEASE: return is_arg0 || e->result_var < 0 ? "detached" : "saved";
   default: return "used";
   }

@@ -841,7 +841,7 @@ int driver_main(int argc, char **argv) {
   diag_move_all(&all, &found);
   if (o->dump_cfg && lowered) {
     FILE *dump = out && o->format == OUT_TEXT ? out : stderr;
-    program_dump(prog, dump);
+    program_dump(prog, NULL, dump);
     fflush(dump);
   }
   program_free(prog);

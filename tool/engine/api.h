@@ -8,7 +8,9 @@
 /* What a call does to the GIL or to thread-state / interpreter values. */
 typedef enum api_effect {
   FX_NONE = 0,
-  FX_RELEASE,            /* PyEval_SaveThread, PyEval_ReleaseThread: detach, GIL released */
+  FX_RELEASE,            /* PyEval_SaveThread: detach, GIL released; returns the thread state */
+  FX_RELEASE_KEEP,       /* PyEval_ReleaseThread(ts), PyEval_ReleaseLock(): detach, the caller
+                            keeps the thread state (it is the argument, or the caller's) */
   FX_ACQUIRE,            /* PyEval_RestoreThread(ts), PyEval_AcquireThread(ts): attach ts */
   FX_ENSURE,             /* PyGILState_Ensure, PyThreadState_Ensure: returns a handle */
   FX_ENSURE_RELEASE,     /* PyGILState_Release(handle), PyThreadState_Release */
@@ -29,7 +31,12 @@ typedef enum api_effect {
   FX_CS_END,             /* PyCriticalSection_End and macros */
   FX_NORETURN,           /* Py_FatalError, abort, exit, longjmp ... */
   FX_INTERP_GET,         /* PyInterpreterState_Get, PyThreadState_GetInterpreter: a live interpreter */
+  FX_GIL_CHECK,          /* PyGILState_Check(): a question, true exactly when the GIL is held */
 } api_effect;
+
+/* Does a call with this effect change the GIL, a thread state or an
+ * interpreter (FX_GIL_CHECK only asks)? */
+static inline bool api_effect_acts(api_effect fx) { return fx != FX_NONE && fx != FX_GIL_CHECK; }
 
 typedef struct api_fact {
   const char *name;

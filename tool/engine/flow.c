@@ -241,7 +241,7 @@ static bool block_acts(flow_ctx *c, int block) {
   for (int i = 0; i < b->nev; i++) {
     const ir_event *e = &b->ev[i];
     if (e->kind != EV_CALL) continue;
-    if (e->api && e->api->effect != FX_NONE) return true;
+    if (e->api && api_effect_acts(e->api->effect)) return true;
     if (e->callee_fn >= 0 && c->p->sums[e->callee_fn].effect != EFF_NONE) return true;
   }
   return false;
@@ -692,15 +692,14 @@ static int apply_call(flow_ctx *c, sstate *s, const ir_event *e, int ev, sstate 
   int a0 = e->nargs > 0 ? e->argvar[0] : -1;
   bool a0null = e->argnull & 1;
   switch (fx) {
+  case FX_RELEASE_KEEP:
+    /* the caller holds the thread state already: it is its argument */
+    do_release(c, s, e, ev, -1, REL_STORED);
+    if (a0 >= 0) { k->v[a0].ts = T_DETACHED; hist_add(&s->a, a0, ev); }
+    break;
   case FX_RELEASE:
-    if (!strcmp(e->callee, "PyEval_ReleaseThread") || !strcmp(e->callee, "PyEval_ReleaseLock")) {
-      /* the caller holds the thread state already: it is its argument */
-      do_release(c, s, e, ev, -1, REL_STORED);
-      if (a0 >= 0) { k->v[a0].ts = T_DETACHED; hist_add(&s->a, a0, ev); }
-    } else {
-      do_release(c, s, e, ev, -1, release_kind_of_result(e));
-      set_result(s, e, ev, NZ_NONZERO, T_SAVED, 0);
-    }
+    do_release(c, s, e, ev, -1, release_kind_of_result(e));
+    set_result(s, e, ev, NZ_NONZERO, T_SAVED, 0);
     break;
   case FX_ACQUIRE:
     if (a0 >= 0 && k->v[a0].nz == NZ_ZERO) break;   /* restoring NULL: a no-op path */

@@ -169,10 +169,16 @@ void program_analyze_filtered(gc_program *p, program_unit_filter want, void *ctx
   diag_sort_unique(out);
 }
 
-void program_dump(gc_program *p, FILE *out) {
+int program_dump(gc_program *p, const char *function, FILE *out) {
   link_program(p);
   summarize_program(&p->fp);
-  for (int i = 0; i < p->fp.nfuncs; i++) flow_dump(&p->fp, i, out);
+  int n = 0;
+  for (int i = 0; i < p->fp.nfuncs; i++)
+    if (!function || !strcmp(function, p->fp.funcs[i]->name)) {
+      flow_dump(&p->fp, i, out);
+      n++;
+    }
+  return n;
 }
 
 void program_free(gc_program *p) {

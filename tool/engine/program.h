@@ -51,9 +51,10 @@ void program_analyze(gc_program *p, gc_findings *out);
 typedef bool (*program_unit_filter)(void *ctx, const char *unit_path);
 void program_analyze_filtered(gc_program *p, program_unit_filter want, void *ctx, gc_findings *out);
 
-/* Prints the lowered graph and the states the engine reaches at each event,
- * for every function added so far (--dump-cfg). */
-void program_dump(gc_program *p, FILE *out);
+/* Prints the lowered graph and the states the engine reaches at each block,
+ * for every function added so far, or only those named FUNCTION (--dump-cfg,
+ * --dump-cfg=FUNCTION). Returns how many functions it printed. */
+int program_dump(gc_program *p, const char *function, FILE *out);
 
 void program_free(gc_program *p);
 

@@ -612,8 +612,8 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
   if (k == CXCursor_CallExpr) {
     CXCursor callee = clang_getCursorReferenced(s);
     CXString n = clang_getCursorSpelling(callee);
-    const char *ns = clang_getCString(n);
-    if (ns && !strcmp(ns, "PyGILState_Check")) L->conds.v[c].kind = COND_GIL;
+    const api_fact *q = api_lookup(clang_getCString(n));
+    if (q && q->effect == FX_GIL_CHECK) L->conds.v[c].kind = COND_GIL;
     /* a project function's result tested at once: its summary may say what
      * it did to the GIL by what it returned */
     const ir_block *cb = &L->blocks.v[L->cur];
@@ -739,7 +739,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   const api_fact *api = api_lookup(name);
   /* An object-internals macro already turned into an event at this place
    * (a static inline function behind a same-named macro): one event. */
-  if (py && (!api || api->effect == FX_NONE) && pairmap_get(&L->claimed, (uintptr_t)f, off)) return;
+  if (py && (!api || !api_effect_acts(api->effect)) && pairmap_get(&L->claimed, (uintptr_t)f, off)) return;
   ir_event *e = add_event(L, EV_CALL, loc);
   e->macro = macro;
   e->callee = name;
@@ -753,7 +753,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
     e->callee_annot = annotations_of(L, callee);   /* for a prototype with no body here */
   }
   else if (sys && !api) e->callee_usr = NULL;
-  bool interesting = api && (api->effect != FX_NONE);
+  bool interesting = api && api_effect_acts(api->effect);
   const blocking_fact *blk = blocking_lookup(name);
   for (int i = 0; i < nargs && i < IR_MAX_ARGS; i++) {
     CXCursor a = clang_Cursor_getArgument(call, (unsigned)i);
@@ -1298,7 +1298,7 @@ static void resolve_gotos(lower *L) {
  * successor (goto out;), never the other branch's target (the join). */
 static bool event_relevant(const ir_event *e) {
   if (e->kind == EV_OBJMACRO || e->kind == EV_LEAVE_REGION || e->kind == EV_ESCAPE) return true;
-  return e->kind == EV_CALL && (e->python_api || e->callee_usr || e->noreturn || (e->api && e->api->effect));
+  return e->kind == EV_CALL && (e->python_api || e->callee_usr || e->noreturn || (e->api && api_effect_acts(e->api->effect)));
 }
 
 static bool branch_relevant(lower *L, int b, int other, int depth) {
