@@ -8,11 +8,10 @@
 #include <string.h>
 #include "arena.h"
 #include "cache.h"
-#include "flow.h"
+#include "engine.h"
 #include "ir.h"
 #include "lower.h"
 #include "map.h"
-#include "summary.h"
 
 typedef struct tu_slot {
   arena A;
@@ -24,7 +23,7 @@ struct gc_program {
   pthread_mutex_t mu;
   tu_slot **tus;
   int ntus, cap;
-  flow_program fp;
+  engine_program fp;
   strmap usrs;           /* function key (USR) -> index + 1, while linked */
   bool linked;
 };
@@ -95,7 +94,7 @@ static int cmp_tu(const void *a, const void *b) {
 
 static void link_program(gc_program *p) {
   if (p->linked) return;
-  flow_program *fp = &p->fp;
+  engine_program *fp = &p->fp;
   free(fp->funcs); free(fp->sums); free(fp->entry); free(fp->entry_hint);
   memset(fp, 0, sizeof *fp);
   memcpy(fp->rules, p->opts.rules, sizeof fp->rules);
@@ -164,7 +163,7 @@ void program_analyze_filtered(gc_program *p, program_unit_filter want, void *ctx
     }
   }
   for (int i = 0; i < p->fp.nfuncs; i++)
-    if (report[i]) flow_report(&p->fp, i, out);
+    if (report[i]) engine_report(&p->fp, i, out);
   free(report);
   diag_sort_unique(out);
 }
@@ -175,7 +174,7 @@ int program_dump(gc_program *p, const char *function, FILE *out) {
   int n = 0;
   for (int i = 0; i < p->fp.nfuncs; i++)
     if (!function || !strcmp(function, p->fp.funcs[i]->name)) {
-      flow_dump(&p->fp, i, out);
+      engine_dump(&p->fp, i, out);
       n++;
     }
   return n;

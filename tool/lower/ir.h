@@ -97,6 +97,19 @@ typedef enum term_kind {
   TERM_NORETURN,          /* the path ends in a noreturn call */
 } term_kind;
 
+typedef enum ret_value {  /* what a return returns, when it is a constant */
+  RET_UNKNOWN = 0,        /* not a constant (or nothing) */
+  RET_ZERO,               /* 0 or NULL */
+  RET_POSITIVE,           /* a positive constant */
+  RET_NEGATIVE,           /* a negative constant (-1: the usual error) */
+} ret_value;
+
+typedef enum ret_kind {    /* the function's return type */
+  RK_VOID = 0,            /* void, or anything else */
+  RK_INTEGER,             /* an integer or enum */
+  RK_POINTER,
+} ret_kind;
+
 typedef struct ir_block {
   ir_event *ev;
   int nev, cap_ev;
@@ -105,7 +118,7 @@ typedef struct ir_block {
   uint8_t term;
   gc_loc term_loc;        /* TERM_RETURN: the return, or the function's closing brace */
   int16_t ret_var;        /* TERM_RETURN: tracked var returned, or -1 */
-  uint8_t ret_const;      /* TERM_RETURN: 1 returns 0 (or NULL), 2 a non-zero constant, 0 unknown */
+  uint8_t ret_const;      /* TERM_RETURN: ret_value of a constant returned */
 } ir_block;
 
 typedef struct ir_region {  /* a compound statement opened by a macro */
@@ -133,6 +146,7 @@ typedef struct ir_func {
   gc_loc loc;             /* the function's name in its definition */
   bool is_static;
   uint8_t annot;          /* annot_bits */
+  uint8_t ret_kind;       /* ret_kind */
   ir_block *blocks;
   int nblocks;
   int entry;              /* entry block */

@@ -557,6 +557,23 @@ static bool const_int(CXCursor e, long long *out) {
   return ok;
 }
 
+/* An integer constant expression (-1, a macro or enum constant, sizeof):
+ * its value. */
+static bool const_expr(CXCursor e, long long *out) {
+  if (const_int(e, out)) return true;
+  e = strip(e);
+  enum CXCursorKind k = clang_getCursorKind(e);
+  if (k != CXCursor_UnaryOperator && k != CXCursor_BinaryOperator && k != CXCursor_DeclRefExpr &&
+      k != CXCursor_UnaryExpr)
+    return false;
+  CXEvalResult r = clang_Cursor_Evaluate(e);
+  if (!r) return false;
+  bool ok = clang_EvalResult_getKind(r) == CXEval_Int;
+  if (ok) *out = clang_EvalResult_getAsLongLong(r);
+  clang_EvalResult_dispose(r);
+  return ok;
+}
+
 /* Lowers a condition, branching to t when true and f when false. */
 static void lower_cond(lower *L, CXCursor e, int t, int f) {
   CXCursor s = strip(e);
@@ -1205,9 +1222,9 @@ static void lower_stmt(lower *L, CXCursor s) {
       if (rv >= 0) { ir_event *e = add_event(L, EV_ESCAPE, loc); e->var = (int16_t)rv; }
     }
     long long cv;
-    uint8_t rc = 0;
-    if (ks.n > 0 && (is_null_const(L, ks.v[0]) || (const_int(ks.v[0], &cv) && cv == 0))) rc = 1;
-    else if (ks.n > 0 && const_int(ks.v[0], &cv)) rc = 2;
+    uint8_t rc = RET_UNKNOWN;
+    if (ks.n > 0 && is_null_const(L, ks.v[0])) rc = RET_ZERO;
+    else if (ks.n > 0 && const_expr(ks.v[0], &cv)) rc = cv == 0 ? RET_ZERO : cv > 0 ? RET_POSITIVE : RET_NEGATIVE;
     kids_free(&ks);
     leave_regions(L, 0, loc, "return");
     L->blocks.v[L->cur].ret_const = rc;
@@ -1434,6 +1451,14 @@ static void lower_function(lower *L, CXCursor c) {
   fn->usr = function_key(L, c);
   fn->loc = loc_of(L, clang_getCursorLocation(c), NULL, NULL);
   fn->is_static = clang_Cursor_getStorageClass(c) == CX_SC_Static;
+  switch (clang_getCanonicalType(clang_getResultType(clang_getCursorType(c))).kind) {
+  case CXType_Pointer: case CXType_BlockPointer: fn->ret_kind = RK_POINTER; break;
+  case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort: case CXType_UInt:
+  case CXType_ULong: case CXType_ULongLong: case CXType_Char_S: case CXType_SChar: case CXType_Short:
+  case CXType_Int: case CXType_Long: case CXType_LongLong: case CXType_Enum:
+    fn->ret_kind = RK_INTEGER; break;
+  default: fn->ret_kind = RK_VOID; break;
+  }
   fn->annot = annotations_of(L, c);
   memset(&L->blocks, 0, sizeof L->blocks);
   memset(&L->vars, 0, sizeof L->vars);
