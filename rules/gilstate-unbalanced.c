@@ -36,6 +36,7 @@ void gilstate_unbalanced_on_exit(check_ctx *c, const check_event *ev) {
   const gstate *k = check_state(c);
   const gwhere *w = check_where(c);
   for (int i = 0; i < k->ens.n; i++) {
+    if (k->ens.escaped & (1u << i)) continue;   /* returned or stored: someone else releases it */
     const char *ens = ensure_name(c, w->ensure[i]);
     gc_finding *f;
     if (k->ens.var[i] >= 0)

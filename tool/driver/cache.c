@@ -616,7 +616,7 @@ static ir_func *dec_func(dec *d) {
     ir_cond *c = &f->conds[i];
     c->loc.file = dec_str(d);
     c->text = dec_str(d);
-    if (c->kind > COND_GIL || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
+    if (c->kind >= COND_KIND_COUNT || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
         (c->kind == COND_VAR && c->var < 0) || (c->kind == COND_KEY && c->key < 0))
       r->bad = true;
   }

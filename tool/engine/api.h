@@ -32,11 +32,15 @@ typedef enum api_effect {
   FX_NORETURN,           /* Py_FatalError, abort, exit, longjmp ... */
   FX_INTERP_GET,         /* PyInterpreterState_Get, PyThreadState_GetInterpreter: a live interpreter */
   FX_GIL_CHECK,          /* PyGILState_Check(): a question, true exactly when the GIL is held */
+  FX_RUNTIME_ALIVE,      /* Py_IsInitialized(): a question, false once Python is finalized */
+  FX_RUNTIME_ENDING,     /* Py_IsFinalizing(): a question, true while Python is finalizing */
 } api_effect;
 
 /* Does a call with this effect change the GIL, a thread state or an
  * interpreter (FX_GIL_CHECK only asks)? */
-static inline bool api_effect_acts(api_effect fx) { return fx != FX_NONE && fx != FX_GIL_CHECK; }
+static inline bool api_effect_acts(api_effect fx) {
+  return fx != FX_NONE && fx != FX_GIL_CHECK && fx != FX_RUNTIME_ALIVE && fx != FX_RUNTIME_ENDING;
+}
 
 typedef struct api_fact {
   const char *name;

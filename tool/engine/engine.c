@@ -69,28 +69,76 @@ static check_event event_of(check_event_kind kind, const ir_event *e, int ev) {
 
 /* ---------- the entry state, inferred from what a path does first ---------- */
 
-static void need_held_entry(check_ctx *c, gstate *k, int ev, int wit_fn) {
+/* The entry is known to need the GIL only where a path ends; a use on the
+ * way is remembered as the witness, and as a fallback for functions no path
+ * of which ends (a worker's endless loop). */
+static void need_held_entry(check_ctx *c, pstate *s, int ev, int wit_fn) {
+  gstate *k = &s->k;
   if (k->gil.state != GIL_ENTRY) return;
   k->gil.state = GIL_HELD;
   k->gil.own_acquire = 0;
   k->gil.entry_need = NEED_HELD;
-  if (!c->req_held && !k->approx) { c->req_held = true; c->req_held_ev = ev; c->req_wit_fn = wit_fn; }
+  k->gil.from_entry = 1;
+  s->w.entry_use = ev;
+  if (!c->used_at_entry && !k->approx) { c->used_at_entry = true; c->used_at_entry_ev = ev; c->used_at_entry_fn = wit_fn; }
 }
 
-static void need_released_entry(check_ctx *c, gstate *k, int ev) {
+static void need_released_entry(check_ctx *c, pstate *s, int ev) {
+  gstate *k = &s->k;
   if (k->gil.state != GIL_ENTRY) return;
   k->gil.state = GIL_RELEASED;
   k->gil.how = RH_ENTRY;
   k->gil.entry_need = NEED_RELEASED;
-  if (!c->req_released && !k->approx) { c->req_released = true; c->req_released_ev = ev; }
+  s->w.entry_evidence = ev;
 }
+
+/* A path ends (a return, a noreturn call): what it found the entry needs. */
+static void account_entry(check_ctx *c, const pstate *s) {
+  const gstate *k = &s->k;
+  if (k->approx) return;
+  if (k->gil.entry_need == NEED_HELD && !c->req_held) {
+    c->req_held = true;
+    c->req_held_ev = s->w.entry_use;
+    const ir_event *e = walk_event(c, s->w.entry_use, NULL);
+    c->req_wit_fn = e && e->kind == EV_CALL ? e->callee_fn : -1;
+  } else if (k->gil.entry_need == NEED_RELEASED && !c->req_released) {
+    c->req_released = true;
+    c->req_released_ev = s->w.entry_evidence;
+  }
+}
+
+/* An acquire that cannot nest (PyEval_RestoreThread...), or an Ensure, on a
+ * path where the GIL is held only because an earlier API use made the entry
+ * need it: the function is entered without the GIL after all, and those
+ * uses were made without it. The rules hear of each use again, in the state
+ * it really had. */
+static void entry_conflict(check_ctx *c, pstate *s, int ev) {
+  pstate t = *s;
+  t.k.gil.state = GIL_RELEASED;
+  t.k.gil.how = RH_ENTRY;
+  t.k.gil.entry_need = NEED_RELEASED;
+  t.k.gil.from_entry = 0;
+  t.w.entry_evidence = ev;
+  for (int i = 0; i < s->w.nearly && i < STATE_EARLY_USES; i++) {
+    const ir_event *u = walk_event(c, s->w.early[i], NULL);
+    if (!u) continue;
+    check_event ce = event_of(CE_API_USE, u, s->w.early[i]);
+    publish(c, &t, &ce);
+  }
+  s->w.nearly = 0;
+  s->k.gil.from_entry = 0;
+  s->w.entry_evidence = ev;
+}
+
+static bool entry_unknown(check_ctx *c) { return c->p->entry[c->fi] == ENTRY_UNKNOWN; }
 
 /* ---------- the GIL ---------- */
 
 /* Something that needs the GIL: the entry, if not known yet, needs it;
  * the rules are told either way. */
 static void use_api(check_ctx *c, pstate *s, const ir_event *e, int ev, int callee_fn) {
-  need_held_entry(c, &s->k, ev, callee_fn);
+  need_held_entry(c, s, ev, callee_fn);
+  if (s->k.gil.from_entry && s->w.nearly < STATE_EARLY_USES) s->w.early[s->w.nearly++] = ev;
   check_event ce = event_of(CE_API_USE, e, ev);
   ce.callee_fn = callee_fn;
   publish(c, s, &ce);
@@ -101,6 +149,7 @@ static void mark_released(pstate *s, int ev, release_how how) {
   if (g->state == GIL_HELD && g->own_acquire) s->w.gave_back = ev;
   g->state = GIL_RELEASED;
   g->own_acquire = 0;
+  g->from_entry = 0;
   g->how = (uint8_t)how;
   g->saved_var = -1;
   g->region = -1;
@@ -109,7 +158,7 @@ static void mark_released(pstate *s, int ev, release_how how) {
 
 static void do_release(check_ctx *c, pstate *s, const ir_event *e, int ev, int callee_fn, release_how how) {
   gstate *k = &s->k;
-  need_held_entry(c, k, ev, -1);
+  need_held_entry(c, s, ev, -1);
   check_event ce = event_of(CE_RELEASE, e, ev);
   ce.callee_fn = callee_fn;
   publish(c, s, &ce);
@@ -141,7 +190,13 @@ static release_how release_of_result(const ir_event *e) {
 
 static void do_acquire(check_ctx *c, pstate *s, const ir_event *e, int ev, int callee_fn, bool counts) {
   gstate *k = &s->k;
-  need_released_entry(c, k, ev);
+  need_released_entry(c, s, ev);
+  if (k->gil.state == GIL_HELD && k->gil.from_entry && counts && entry_unknown(c)) {
+    entry_conflict(c, s, ev);
+    k->gil.state = GIL_RELEASED;
+    k->gil.how = RH_ENTRY;
+    k->gil.entry_need = NEED_RELEASED;
+  }
   check_event ce = event_of(CE_ACQUIRE, e, ev);
   ce.callee_fn = callee_fn;
   ce.counts = counts;
@@ -149,6 +204,7 @@ static void do_acquire(check_ctx *c, pstate *s, const ir_event *e, int ev, int c
   if (k->gil.state == GIL_HELD) return;
   k->gil.own_acquire = k->gil.state == GIL_RELEASED && counts;
   k->gil.state = GIL_HELD;
+  k->gil.from_entry = 0;
   k->gil.how = RH_NONE;
   k->gil.saved_var = -1;
   k->gil.region = -1;
@@ -202,14 +258,14 @@ static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   else if (sm->effect == EFF_ACQUIRES) do_acquire(c, s, e, ev, fn, true);
   else if (sm->effect == EFF_UNKNOWN && sm->eff_zero) {
     /* decided by the branch on its result (edge_states); what it needs first */
-    if (sm->pre == PRE_RELEASED) need_released_entry(c, k, ev);
+    if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
     else if (sm->pre == PRE_HELD) use_api(c, s, e, ev, fn);
     k->pend.fn = fn;
     s->w.pending = ev;
   } else if (sm->effect == EFF_UNKNOWN) {
     if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN;
   } else if (sm->pre == PRE_HELD) use_api(c, s, e, ev, fn);
-  else if (sm->pre == PRE_RELEASED) need_released_entry(c, k, ev);
+  else if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
   return sm->noreturn ? 0 : 1;
 }
 
@@ -262,11 +318,20 @@ static void fx_acquire(check_ctx *c, pstate *s, const ir_event *e, int ev, int a
 static int fx_ensure(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate *out) {
   gstate *k = &s->k;
   if (k->ens.n >= STATE_MAX_ENSURE) { k->gil.state = GIL_UNKNOWN; out[0] = *s; return 1; }
+  bool conflict = k->gil.state == GIL_HELD && k->gil.from_entry && entry_unknown(c);
+  if (conflict) {
+    /* the uses before it assumed the GIL; the Ensure says it may not be held */
+    entry_conflict(c, s, ev);
+    k->gil.entry_need = NEED_NOTHING;
+  }
   int i = k->ens.n++;
   k->ens.var[i] = e->result_var;
+  /* a handle returned or stored is its caller's, or another function's, to release */
+  if (e->result_to == RES_RETURN || e->result_to == RES_NONLOCAL) k->ens.escaped |= (uint8_t)(1u << i);
   s->w.ensure[i] = ev;
   set_result(s, e, ev, (var_dom){.ensure = EH_ACTIVE});
-  if (k->gil.state == GIL_ENTRY) {
+  k->gil.from_entry = 0;
+  if (k->gil.state == GIL_ENTRY || conflict) {
     pstate other = *s;
     k->gil.state = GIL_HELD; k->gil.own_acquire = 0; k->ens.before[i] = EB_HELD;
     other.k.gil.state = GIL_HELD; other.k.gil.own_acquire = 0; other.k.ens.before[i] = EB_RELEASED;
@@ -291,6 +356,21 @@ int check_ensure_slot(check_ctx *c, int var) {
   return d->n > 0 ? d->n - 1 : -1;
 }
 
+static void remove_ensure(pstate *s, int found) {
+  ens_dom *d = &s->k.ens;
+  uint8_t low = (uint8_t)(d->escaped & ((1u << found) - 1)), high = (uint8_t)(d->escaped >> (found + 1));
+  for (int i = found; i + 1 < d->n; i++) {
+    d->var[i] = d->var[i + 1];
+    d->before[i] = d->before[i + 1];
+    s->w.ensure[i] = s->w.ensure[i + 1];
+  }
+  d->n--;
+  d->escaped = (uint8_t)(low | (high << found));
+  d->var[d->n] = -1;
+  d->before[d->n] = 0;
+  s->w.ensure[d->n] = NO_EVENT;
+}
+
 static void fx_ensure_release(check_ctx *c, pstate *s, const ir_event *e, int ev, int a0) {
   gstate *k = &s->k;
   pstate *saved = c->s;
@@ -303,13 +383,7 @@ static void fx_ensure_release(check_ctx *c, pstate *s, const ir_event *e, int ev
   }
   uint8_t before = k->ens.before[found];
   bool top = found == k->ens.n - 1;
-  for (int i = found; i + 1 < k->ens.n; i++) {
-    k->ens.var[i] = k->ens.var[i + 1];
-    k->ens.before[i] = k->ens.before[i + 1];
-    s->w.ensure[i] = s->w.ensure[i + 1];
-  }
-  k->ens.n--;
-  k->ens.var[k->ens.n] = -1; k->ens.before[k->ens.n] = 0; s->w.ensure[k->ens.n] = NO_EVENT;
+  remove_ensure(s, found);
   if (a0 >= 0) { k->v[a0].ensure = EH_RELEASED; state_history_add(&s->w, a0, ev); }
   if (!top) { k->gil.state = GIL_UNKNOWN; return; }
   if (before == EB_RELEASED) mark_released(s, ev, RH_ENSURE_RELEASE);
@@ -332,7 +406,7 @@ static void fx_tstate_get(pstate *s, const ir_event *e, int ev) {
 }
 
 static void fx_tstate_clear(check_ctx *c, pstate *s, int ev, int a0) {
-  need_held_entry(c, &s->k, ev, -1);
+  need_held_entry(c, s, ev, -1);
   if (a0 >= 0 && s->k.v[a0].ts != TS_NONE) {
     s->k.v[a0].cleared = 1;
     state_history_add(&s->w, a0, ev);
@@ -370,7 +444,7 @@ static void fx_tstate_swap(check_ctx *c, pstate *s, const ir_event *e, int ev, i
     }
     return;
   }
-  need_released_entry(c, k, ev);
+  need_released_entry(c, s, ev);
   if (k->gil.state != GIL_HELD) do_acquire(c, s, e, ev, -1, false);
   if (prev >= 0 && prev != a0) { k->v[prev].ts = TS_DETACHED; state_history_add(&s->w, prev, ev); }
   if (a0 >= 0) {
@@ -383,7 +457,7 @@ static void fx_tstate_swap(check_ctx *c, pstate *s, const ir_event *e, int ev, i
 }
 
 static void fx_interp_clear(check_ctx *c, pstate *s, int ev, int a0) {
-  need_held_entry(c, &s->k, ev, -1);
+  need_held_entry(c, s, ev, -1);
   if (a0 >= 0) {
     var_dom *x = &s->k.v[a0];
     if (x->interp == IS_NEW || (x->interp == IS_NONE && x->ts == TS_NONE)) {
@@ -407,12 +481,21 @@ static void fx_new_interpreter(pstate *s, const ir_event *e, int ev) {
     set_result(s, e, ev, (var_dom){.ts = TS_CURRENT, .owned = 1, .subinterp = 1});
     k->cur_ts = e->result_var;
   } else k->cur_ts = CUR_UNKNOWN;
-  if (k->gil.state == GIL_UNKNOWN) k->gil.state = GIL_HELD;
+  /* its thread state is attached now, whatever was before (it may be called
+   * with none attached); one this function attached when none was is its own
+   * to detach, like an acquire */
+  if (k->gil.state == GIL_RELEASED) k->gil.own_acquire = 1;
+  else if (k->gil.state != GIL_HELD) k->gil.own_acquire = 0;
+  k->gil.state = GIL_HELD;
+  k->gil.from_entry = 0;
+  k->gil.how = RH_NONE;
+  k->gil.saved_var = -1;
+  k->gil.region = -1;
 }
 
 static void fx_end_interpreter(check_ctx *c, pstate *s, int ev, int a0) {
   gstate *k = &s->k;
-  need_held_entry(c, k, ev, -1);
+  need_held_entry(c, s, ev, -1);
   if (a0 >= 0) {
     k->v[a0].ts = TS_DELETED;
     k->v[a0].owned = 0;
@@ -450,6 +533,7 @@ static bool needs_plainly(api_effect fx) {
   switch (fx) {
   case FX_NONE: case FX_TSTATE_GET: case FX_INTERP_GET: case FX_NEW_INTERPRETER: case FX_FINALIZE:
   case FX_CS_BEGIN: case FX_CS_END: case FX_TSTATE_DELETE_CURRENT: case FX_GIL_CHECK:
+  case FX_RUNTIME_ALIVE: case FX_RUNTIME_ENDING:
     return true;
   default:
     return false;
@@ -468,6 +552,7 @@ static int call_effect(check_ctx *c, pstate *s, const ir_event *e, int ev, pstat
   case FX_INITIALIZE:
     s->k.gil.state = GIL_HELD;
     s->k.gil.own_acquire = 0;
+    s->k.gil.from_entry = 0;
     s->k.cur_ts = CUR_UNKNOWN;
     break;
   case FX_ENSURE: return fx_ensure(c, s, e, ev, out);
@@ -485,13 +570,15 @@ static int call_effect(check_ctx *c, pstate *s, const ir_event *e, int ev, pstat
   case FX_NEW_INTERPRETER: fx_new_interpreter(s, e, ev); break;
   case FX_END_INTERPRETER: fx_end_interpreter(c, s, ev, a0); break;
   case FX_FINALIZE:
+    /* the runtime is gone: no state is attached, no handle is owed */
     s->k.gil.state = GIL_UNKNOWN;
     s->k.cur_ts = CUR_UNKNOWN;
+    while (s->k.ens.n > 0) remove_ensure(s, s->k.ens.n - 1);
     break;
   case FX_CS_BEGIN: fx_cs_begin(c, s, e, ev, a0); break;
   case FX_CS_END: fx_cs_end(c, s, e, ev); break;
   case FX_NORETURN: return 0;
-  case FX_GIL_CHECK: case FX_NONE: break;
+  case FX_GIL_CHECK: case FX_RUNTIME_ALIVE: case FX_RUNTIME_ENDING: case FX_NONE: break;
   }
   out[0] = *s;
   return 1;
@@ -621,6 +708,9 @@ static void apply_exit(check_ctx *c, pstate *s, const ir_block *b) {
   /* returning the saved thread state or a created one hands it over */
   if (b->ret_var >= 0 && b->ret_var == k->gil.saved_var && k->gil.how == RH_SAVED_LOCAL) k->gil.how = RH_STORED;
   if (b->ret_var >= 0) k->v[b->ret_var].owned = 0;
+  for (int i = 0; i < k->ens.n; i++)
+    if (b->ret_var >= 0 && k->ens.var[i] == b->ret_var) k->ens.escaped |= (uint8_t)(1u << i);
+  account_entry(c, s);
   check_event ce = event_of(CE_EXIT, NULL, NO_EVENT);
   ce.block = b;
   publish(c, s, &ce);
@@ -730,6 +820,7 @@ static void push_node(check_ctx *c, node *from, int block, const pstate *in, int
     k->corr.known = k->corr.val = 0;
     for (int v = 0; v < IR_MAX_VARS; v++) k->v[v].null = NULL_UNKNOWN;
   }
+  if (k->gil.state != GIL_HELD) k->gil.from_entry = 0;
   node *found = NULL;
   HASH_FIND(hh, c->nodes, &probe.block, NODE_KEY_LEN, found);
   if (found) return;
@@ -774,6 +865,14 @@ static bool assume(check_ctx *c, pstate *t, const ir_edge *ed) {
     if (k->gil.state == GIL_ENTRY) {
       if (ed->sense) k->gil.state = GIL_HELD;
       else { k->gil.state = GIL_RELEASED; k->gil.how = RH_ENTRY; }
+    }
+    return true;
+  case COND_RUNTIME:
+    /* Python finalized after the GIL was released here: not taking it back
+     * is right, so nothing is known of it from here */
+    if (k->gil.state == GIL_RELEASED && ed->sense == cd->runtime_ending) {
+      k->gil.state = GIL_UNKNOWN;
+      k->gil.from_entry = 0;
     }
     return true;
   case COND_KEY:
@@ -835,6 +934,7 @@ static void walk_block(check_ctx *c, node *n, pstate *cur, pstate *nxt) {
       pstate tmp[2];
       int cnt = 0;
       apply_event(c, &cur[j], &b->ev[i], c->ev_base[n->block] + i, tmp, &cnt);
+      if (cnt == 0) account_entry(c, &cur[j]);   /* a noreturn call ends the path */
       for (int t = 0; t < cnt && nn < WALK_MAX_SPLIT; t++) nxt[nn++] = tmp[t];
     }
     pstate *sw = cur; cur = nxt; nxt = sw;
@@ -848,6 +948,7 @@ static void walk_block(check_ctx *c, node *n, pstate *cur, pstate *nxt) {
     }
     if (b->term == TERM_RETURN) apply_exit(c, &cur[j], b);
     else if (b->term == TERM_EDGES) edge_states(c, n, &cur[j], b);
+    else account_entry(c, &cur[j]);
   }
 }
 
@@ -934,7 +1035,8 @@ static void precondition(check_ctx *c, summary *s) {
   if (p->entry[fi] == ENTRY_HELD) { s->pre = PRE_HELD; s->wit_loc = c->fn->loc; s->wit_what = "@entry"; }
   else if (p->entry[fi] == ENTRY_RELEASED) s->pre = PRE_RELEASED;
   else if (c->req_held && c->req_released) s->pre = PRE_CONFLICT;
-  else if (c->req_held) {
+  else if (c->req_held || (c->used_at_entry && !c->req_released)) {
+    if (!c->req_held) { c->req_held_ev = c->used_at_entry_ev; c->req_wit_fn = c->used_at_entry_fn; }
     s->pre = PRE_HELD;
     const ir_event *e = walk_event(c, c->req_held_ev, NULL);
     if (e) {

@@ -109,9 +109,13 @@ void check_note_release(check_ctx *c, gc_finding *f) {
   const gstate *k = &c->s->k;
   if (k->gil.how == RH_ENTRY) {
     const ir_entry_hint *h = check_entry_hint(c);
-    const ir_event *why = walk_event(c, c->req_released_ev, NULL);
+    const ir_event *why = walk_event(c, c->s->w.entry_evidence, NULL);
+    if (!why && c->req_released) why = walk_event(c, c->req_released_ev, NULL);
     if (h) diag_note(f, h->loc, "'%s' runs without the GIL: %s", c->fn->name, h->why);
-    else if (why && c->req_released)
+    else if (why && why->kind == EV_CALL && why->api && why->api->effect == FX_ENSURE)
+      diag_note(f, why->loc, "'%s' may be entered without the GIL: it calls '%s' here", c->fn->name,
+                check_event_name(why));
+    else if (why)
       diag_note(f, why->loc, "'%s' is entered without the GIL: '%s' here needs it released", c->fn->name,
                 check_event_name(why));
     else diag_note(f, c->fn->loc, "'%s' runs without the GIL", c->fn->name);

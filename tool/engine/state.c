@@ -12,6 +12,8 @@ void state_init(pstate *s, uint8_t entry_kind) {
   for (int i = 0; i < STATE_MAX_ENSURE; i++) s->k.ens.var[i] = -1;
   for (int i = 0; i < STATE_MAX_CS; i++) s->k.cs.var[i] = -1;
   s->w.release = s->w.acquire = s->w.gave_back = s->w.pending = NO_EVENT;
+  s->w.entry_use = s->w.entry_evidence = NO_EVENT;
+  for (int i = 0; i < STATE_EARLY_USES; i++) s->w.early[i] = NO_EVENT;
   for (int i = 0; i < STATE_MAX_ENSURE; i++) s->w.ensure[i] = NO_EVENT;
   for (int i = 0; i < STATE_MAX_CS; i++) s->w.cs[i] = NO_EVENT;
   for (int v = 0; v < IR_MAX_VARS; v++)

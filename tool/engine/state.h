@@ -27,6 +27,7 @@
 #define STATE_MAX_ENSURE 4      /* open PyGILState_Ensure handles followed per path */
 #define STATE_MAX_CS 4          /* open critical sections followed per path */
 #define STATE_HISTORY 4         /* events remembered per local, for notes */
+#define STATE_EARLY_USES 4      /* API uses remembered before the entry is known to be released */
 #define NO_EVENT (-1)
 
 /* ---- the GIL / attached thread state ---- */
@@ -63,6 +64,10 @@ typedef struct gil_dom {
   uint8_t own_acquire;   /* GIL_HELD because this function took it when it was released */
   int16_t saved_var;     /* RH_SAVED_LOCAL: the tracked local holding the thread state, else -1 */
   int16_t region;        /* the macro region (Py_BEGIN_ALLOW_THREADS block) that released it, or -1 */
+  uint8_t from_entry;    /* GIL_HELD only because an API use made the entry need it, and nothing
+                            has released or taken it since: an acquire or an Ensure now says the
+                            entry was released after all */
+  uint8_t pad;
 } gil_dom;
 
 /* ---- per tracked local: value, thread state, interpreter, Ensure handle ---- */
@@ -116,7 +121,8 @@ typedef enum ensure_before {  /* the GIL before an Ensure: what its Release rest
 } ensure_before;
 
 typedef struct ens_dom {
-  uint8_t n, pad;
+  uint8_t n;
+  uint8_t escaped;                   /* bit i: handle i is returned or stored for another function */
   uint8_t before[STATE_MAX_ENSURE];  /* ensure_before */
   int16_t var[STATE_MAX_ENSURE];     /* the local holding the handle, or -1 */
 } ens_dom;
@@ -143,22 +149,23 @@ typedef struct corr_dom {
 /* The key part of a path's state. Compared with memcmp: always zero it
  * whole before filling it (state_init). */
 typedef struct gstate {
+  corr_dom corr;
+  pend_dom pend;
   gil_dom gil;
   ens_dom ens;
   cs_dom cs;
-  pend_dom pend;
-  corr_dom corr;
   int16_t cur_ts;        /* tracked local that is the current thread state, CUR_UNKNOWN or CUR_NONE */
   uint8_t approx;        /* facts were dropped to bound the walk: nothing reported from here */
-  uint8_t pad;
+  uint8_t pad[3];
   var_dom v[IR_MAX_VARS];
 } gstate;
 
 /* No padding anywhere: states are hashed and compared as bytes. */
-_Static_assert(sizeof(gil_dom) == 8 && sizeof(ens_dom) == 6 + 2 * STATE_MAX_ENSURE &&
-                   sizeof(cs_dom) == 2 + 2 * STATE_MAX_CS && sizeof(var_dom) == 2 &&
-                   sizeof(gstate) == 8 + 6 + 2 * STATE_MAX_ENSURE + 2 + 2 * STATE_MAX_CS + 4 + 8 + 4 +
-                                         2 * IR_MAX_VARS,
+_Static_assert(sizeof(gstate) == sizeof(corr_dom) + sizeof(pend_dom) + sizeof(gil_dom) + sizeof(ens_dom) +
+                                     sizeof(cs_dom) + sizeof(int16_t) + 4 * sizeof(uint8_t) +
+                                     sizeof(var_dom) * IR_MAX_VARS &&
+                   sizeof(gil_dom) == 10 && sizeof(ens_dom) == 2 + 3 * STATE_MAX_ENSURE &&
+                   sizeof(cs_dom) == 2 + 2 * STATE_MAX_CS && sizeof(var_dom) == 2,
                "gstate has padding: hashing and memcmp would read it");
 
 /* Where things happened on the path, as event ids (NO_EVENT: nowhere). */
@@ -167,6 +174,10 @@ typedef struct gwhere {
   int32_t acquire;       /* the event that last acquired it */
   int32_t gave_back;     /* a release that gave back a GIL this function had taken */
   int32_t pending;       /* the call of pend_dom */
+  int32_t entry_use;     /* the API use that made the entry need the GIL */
+  int32_t entry_evidence; /* the acquire or Ensure that says the entry was released */
+  int32_t early[STATE_EARLY_USES];  /* API uses while gil.from_entry, in order */
+  int32_t nearly;
   int32_t ensure[STATE_MAX_ENSURE];
   int32_t cs[STATE_MAX_CS];
   int32_t hist[IR_MAX_VARS][STATE_HISTORY];

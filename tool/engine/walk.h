@@ -47,9 +47,12 @@ struct check_ctx {
   rule_id rule;               /* the rule whose callback runs */
   bool gave_up;
   /* what the walk tells the summary */
-  bool req_held, req_released;
+  bool req_held, req_released;         /* some path ended needing the GIL held / released at entry */
   int req_held_ev, req_released_ev;
   int32_t req_wit_fn;
+  bool used_at_entry;                   /* some path used the API before any GIL action */
+  int used_at_entry_ev;
+  int32_t used_at_entry_fn;
   int exits, ex_rel, ex_acq, ex_none, ex_top, approx_exits;
   int by_ret[3][4];           /* exits by returned constant (unknown, 0, non-zero) x effect */
   int first_rel_ev, first_acq_ev;

@@ -74,6 +74,8 @@ typedef enum cond_kind {
   COND_KEY,               /* a side-effect-free condition written more than once */
   COND_GIL,               /* PyGILState_Check(): true exactly when the GIL is held */
   COND_CALL,              /* the result of the call just before it (a project function) */
+  COND_RUNTIME,           /* Py_IsInitialized() or Py_IsFinalizing(): is Python still there */
+  COND_KIND_COUNT
 } cond_kind;
 
 typedef struct ir_cond {
@@ -83,6 +85,8 @@ typedef struct ir_cond {
   gc_loc loc;
   const char *text;       /* as written, for notes; may be NULL */
   bool text_negated;      /* the text is true when the condition is false (x == NULL) */
+  bool runtime_ending;    /* COND_RUNTIME: true means Python is finalizing (Py_IsFinalizing),
+                             not that it is alive (Py_IsInitialized) */
 } ir_cond;
 
 typedef struct ir_edge {

@@ -631,6 +631,10 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
     CXString n = clang_getCursorSpelling(callee);
     const api_fact *q = api_lookup(clang_getCString(n));
     if (q && q->effect == FX_GIL_CHECK) L->conds.v[c].kind = COND_GIL;
+    if (q && (q->effect == FX_RUNTIME_ALIVE || q->effect == FX_RUNTIME_ENDING)) {
+      L->conds.v[c].kind = COND_RUNTIME;
+      L->conds.v[c].runtime_ending = q->effect == FX_RUNTIME_ENDING;
+    }
     /* a project function's result tested at once: its summary may say what
      * it did to the GIL by what it returned */
     const ir_block *cb = &L->blocks.v[L->cur];
@@ -736,10 +740,15 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   CXCursor callee = clang_getCursorReferenced(call);
   int nargs = clang_Cursor_getNumArguments(call);
   if (!is_kind(callee, CXCursor_FunctionDecl)) {
-    /* a call through a pointer: evaluate what it reads, know nothing more */
+    /* a call through a pointer: evaluate what it reads; the locals it is
+     * passed are the callee's now (a thread state kept in a table) */
     kids ks = children(call);
     for (int i = 0; i < ks.n; i++) lower_expr(L, ks.v[i], RES_OTHER, -1);
     kids_free(&ks);
+    for (int i = 0; i < nargs; i++) {
+      int v = local_of(L, clang_Cursor_getArgument(call, (unsigned)i));
+      if (v >= 0) add_event(L, EV_ESCAPE, loc)->var = (int16_t)v;
+    }
     return;
   }
   const char *name = cx_str(L, clang_getCursorSpelling(callee));
@@ -1386,7 +1395,7 @@ static void finish_function(lower *L) {
   for (int i = 0; i < L->conds.n; i++) {
     raw_cond *rc = &L->rconds.v[i];
     ir_cond *c = &L->conds.v[i];
-    if (c->kind == COND_GIL || c->kind == COND_CALL) continue;
+    if (c->kind == COND_GIL || c->kind == COND_CALL || c->kind == COND_RUNTIME) continue;
     if (rc->var >= 0 && L->vars.v[rc->var].tracked >= 0) {
       c->kind = COND_VAR;
       c->var = (int16_t)L->vars.v[rc->var].tracked;
