@@ -47,6 +47,42 @@ static const char *const noreturn_rows[] = {
 #include "api.def"
 };
 
+static const ft_borrowed_fact ft_borrowed_rows[] = {
+#define FT_BORROWED(name, container_arg, kind, replacement) { #name, container_arg, kind, replacement },
+#include "api.def"
+};
+
+static const char *const ft_fresh_rows[] = {
+#define FT_FRESH(name) #name,
+#include "api.def"
+};
+
+typedef struct ft_mutator_fact { const char *name; int arg; } ft_mutator_fact;
+static const ft_mutator_fact ft_mutator_rows[] = {
+#define FT_MUTATOR(name, container_arg) { #name, container_arg },
+#include "api.def"
+};
+
+static const ft_lock_fact ft_lock_rows[] = {
+#define FT_LOCK(name, acquire) { #name, (acquire) != 0 },
+#include "api.def"
+};
+
+static const char *const ft_atomic_rows[] = {
+#define FT_ATOMIC(prefix) #prefix,
+#include "api.def"
+};
+
+static const ft_module_fact ft_module_rows[] = {
+#define FT_MODULE(name, def_arg, phase) { #name, def_arg, phase },
+#include "api.def"
+};
+
+static const char *const ft_writer_macro_rows[] = {
+#define FT_WRITER_MACRO(name) #name,
+#include "api.def"
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
@@ -55,6 +91,8 @@ static const char *const noreturn_rows[] = {
 
 static strmap api_table, objmacro_table, blocking_table, thread_creator_table,
     noreturn_table;
+static strmap ft_borrowed_table, ft_fresh_table, ft_lock_table, ft_module_table, ft_writer_table,
+    ft_mutator_table;
 static pthread_once_t built_once = PTHREAD_ONCE_INIT;
 
 /* The first row of a name wins. */
@@ -81,6 +119,18 @@ static void build_tables(void) {
               &thread_creator_rows[i]);
   for (size_t i = 0; i < COUNT(noreturn_rows); i++)
     put_first(&noreturn_table, noreturn_rows[i], noreturn_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_borrowed_rows); i++)
+    put_first(&ft_borrowed_table, ft_borrowed_rows[i].name, &ft_borrowed_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_fresh_rows); i++)
+    put_first(&ft_fresh_table, ft_fresh_rows[i], ft_fresh_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_mutator_rows); i++)
+    put_first(&ft_mutator_table, ft_mutator_rows[i].name, &ft_mutator_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_lock_rows); i++)
+    put_first(&ft_lock_table, ft_lock_rows[i].name, &ft_lock_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_module_rows); i++)
+    put_first(&ft_module_table, ft_module_rows[i].name, &ft_module_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_writer_macro_rows); i++)
+    put_first(&ft_writer_table, ft_writer_macro_rows[i], ft_writer_macro_rows[i]);
 }
 
 static void ensure_built(void) {
@@ -123,6 +173,53 @@ const thread_creator_fact *thread_creator_lookup(const char *name) {
 bool api_is_noreturn_libc(const char *name) {
   ensure_built();
   return table_get(&noreturn_table, name) != NULL;
+}
+
+/* Free threading (the ft-* rules). */
+
+const ft_borrowed_fact *ft_borrowed_lookup(const char *name) {
+  ensure_built();
+  return table_get(&ft_borrowed_table, name);
+}
+
+bool ft_is_fresh(const char *name) {
+  ensure_built();
+  return table_get(&ft_fresh_table, name) != NULL;
+}
+
+int ft_mutator_arg(const char *name) {
+  ensure_built();
+  const ft_mutator_fact *f = table_get(&ft_mutator_table, name);
+  return f ? f->arg : -1;
+}
+
+const ft_lock_fact *ft_lock_lookup(const char *name) {
+  ensure_built();
+  return table_get(&ft_lock_table, name);
+}
+
+bool ft_is_atomic(const char *name) {
+  if (!name) return false;
+  for (size_t i = 0; i < COUNT(ft_atomic_rows); i++)
+    if (!strncmp(name, ft_atomic_rows[i], strlen(ft_atomic_rows[i]))) return true;
+  return false;
+}
+
+const ft_module_fact *ft_module_lookup(const char *name) {
+  ensure_built();
+  return table_get(&ft_module_table, name);
+}
+
+bool ft_is_writer_macro(const char *name) {
+  ensure_built();
+  return table_get(&ft_writer_table, name) != NULL;
+}
+
+int ft_cs_object_arg(const char *name) {
+  if (!name) return -1;
+  if (!strncmp(name, "Py_BEGIN_CRITICAL_SECTION", 25)) return strstr(name, "MUTEX") ? -1 : 0;
+  if (!strncmp(name, "PyCriticalSection", 17) && strstr(name, "_Begin")) return strstr(name, "Mutex") ? -1 : 1;
+  return -1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -87,4 +87,49 @@ void api_add_blocking(const char *name);
 /* A declared function that calls its argument 'fn_arg' back without the GIL. */
 void api_add_callback_without_gil(const char *name, int fn_arg);
 
+/* ---- free threading (the ft-* rules) ---- */
+
+typedef enum ft_borrow_kind {
+  FTB_CONTAINER = 0,     /* safe on the function's own new container, or inside a critical section on it */
+  FTB_ALWAYS,            /* the object can die whatever the caller holds (weak references, sys.modules) */
+  FTB_ITERATE,           /* iteration (PyDict_Next): only a critical section on the container makes it safe */
+} ft_borrow_kind;
+
+/* A function or macro returning a borrowed reference from a container
+ * another thread can change; 'container_arg' is the container (-1: none
+ * the caller holds), 'replacement' what to write instead. */
+typedef struct ft_borrowed_fact {
+  const char *name;
+  int container_arg;
+  ft_borrow_kind kind;
+  const char *replacement;
+} ft_borrowed_fact;
+
+/* A lock that protects shared state: taken (acquire) or given back. */
+typedef struct ft_lock_fact {
+  const char *name;
+  bool acquire;
+} ft_lock_fact;
+
+/* A call that creates a module from the PyModuleDef argument 'def_arg'
+ * (phase 1: single-phase initialisation, 2: multi-phase). */
+typedef struct ft_module_fact {
+  const char *name;
+  int def_arg;
+  int phase;
+} ft_module_fact;
+
+const ft_borrowed_fact *ft_borrowed_lookup(const char *name);
+bool ft_is_fresh(const char *name);            /* returns an object no other thread sees yet */
+/* Changes the container given as the returned argument, or -1. */
+int ft_mutator_arg(const char *name);
+const ft_lock_fact *ft_lock_lookup(const char *name);
+bool ft_is_atomic(const char *name);           /* an atomic operation (by prefix) */
+const ft_module_fact *ft_module_lookup(const char *name);
+bool ft_is_writer_macro(const char *name);     /* Py_CLEAR, Py_SETREF: assigns its first argument */
+/* The argument of a critical section's begin that is the object it locks:
+ * 0 for the macros (Py_BEGIN_CRITICAL_SECTION(op)), 1 for the functions
+ * (PyCriticalSection_Begin(&cs, op)), -1 for the mutex forms and others. */
+int ft_cs_object_arg(const char *name);
+
 #endif
