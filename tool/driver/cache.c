@@ -57,7 +57,7 @@
 
 /* Bump whenever the payload's layout changes (the executable's hash also
  * keeps entries of another build from being used). */
-#define CACHE_FORMAT 2
+#define CACHE_FORMAT 3
 #define HEADER_SIZE 32
 #define END_MARK 0x21444e45u          /* "END!" */
 #define MAX_ENTRY ((size_t)1 << 30)   /* larger is not ours */
@@ -75,9 +75,10 @@ _Static_assert(sizeof(ir_cond) == 40, "ir_cond changed: update cache.c");
 _Static_assert(sizeof(ir_edge) == 8, "ir_edge changed: update cache.c");
 _Static_assert(sizeof(ir_block) == 64, "ir_block changed: update cache.c");
 _Static_assert(sizeof(ir_region) == 32, "ir_region changed: update cache.c");
-_Static_assert(sizeof(ir_func) == 112, "ir_func changed: update cache.c");
+_Static_assert(sizeof(ir_func) == 120, "ir_func changed: update cache.c");
 _Static_assert(sizeof(ir_entry_hint) == 48, "ir_entry_hint changed: update cache.c");
-_Static_assert(sizeof(ir_tu) == 56, "ir_tu changed: update cache.c");
+_Static_assert(sizeof(ir_tu) == 72, "ir_tu changed: update cache.c");
+_Static_assert(sizeof(ir_global) == 48, "ir_global changed: update cache.c");
 #endif
 
 /* ---------- hashing ---------- */
@@ -435,6 +436,14 @@ static void enc_tu(enc *e, const ir_tu *tu) {
     enc_str(e, h->loc.file);
     enc_str(e, h->why);
   }
+  enc_raw(e, tu->globals, sizeof(ir_global) * (size_t)tu->nglobals);
+  for (int i = 0; i < tu->nglobals; i++) {
+    const ir_global *g = &tu->globals[i];
+    enc_str(e, g->usr);
+    enc_str(e, g->name);
+    enc_str(e, g->loc.file);
+    for (int k = 0; k < g->nrefs; k++) enc_str(e, g->refs[k]);
+  }
 }
 
 static bool write_all(int fd, const void *p, size_t n) {
@@ -589,7 +598,7 @@ static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   } else if (had_api) {
     r->bad = true;
   }
-  bool ok = v->kind <= EV_FNREF && v->result_to <= RES_RETURN && v->val <= VAL_COPY && v->nargs <= IR_MAX_ARGS &&
+  bool ok = v->kind <= EV_GLOBAL && v->gaccess <= GA_ADDR && v->result_to <= RES_RETURN && v->val <= VAL_COPY && v->nargs <= IR_MAX_ARGS &&
             idx_ok(v->var, f->nvars) && idx_ok(v->src_var, f->nvars) && idx_ok(v->result_var, f->nvars) &&
             idx_ok(v->region, f->nregions) && !(v->kind == EV_LEAVE_REGION && v->region < 0);
   for (int i = 0; i < IR_MAX_ARGS; i++) ok = ok && idx_ok(v->argvar[i], f->nvars);
@@ -604,6 +613,7 @@ static ir_func *dec_func(dec *d) {
   f->usr = dec_str(d);
   f->loc.file = dec_str(d);
   f->abandoned = dec_str(d);
+  if (f->gil_decl > GIL_DECL_USED) r->bad = true;
   if (r->bad || f->nvars < 0 || f->nvars > IR_MAX_VARS || f->nconds < 0 || f->nconds > INT16_MAX ||
       f->nregions < 0 || f->nblocks < 0 || f->entry < 0 || (f->entry >= f->nblocks && f->nblocks > 0)) {
     r->bad = true;
@@ -663,6 +673,18 @@ static bool dec_tu(dec *d, ir_tu *out) {
     h->loc.file = dec_str(d);
     h->why = dec_str(d);
     if (h->kind > ENTRY_RELEASED) r->bad = true;
+  }
+  if (out->nglobals < 0) return false;
+  out->globals = dec_raw(d, sizeof(ir_global), out->nglobals);
+  for (int i = 0; i < out->nglobals && !r->bad; i++) {
+    ir_global *g = &out->globals[i];
+    g->usr = dec_str_nn(d);
+    g->name = dec_str_nn(d);
+    g->loc.file = dec_str(d);
+    if (g->kind > GK_MODULE_SLOTS || g->gil_decl > GIL_DECL_USED || g->nrefs < 0 ||
+        (size_t)g->nrefs > (size_t)(r->end - r->p)) { r->bad = true; break; }
+    g->refs = arena_alloc(d->A, sizeof(char *) * (size_t)(g->nrefs + 1));
+    for (int k = 0; k < g->nrefs; k++) g->refs[k] = dec_str_nn(d);
   }
   if (r_u(r) != END_MARK || r->p != r->end) r->bad = true;
   return !r->bad;

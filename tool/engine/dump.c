@@ -9,7 +9,8 @@
 
 void engine_dump_states(engine_program *p, int fi, FILE *out);   /* engine.c */
 
-static const char *const ev_kind_name[] = {"call", "objmacro", "assign", "escape", "leave-region", "fnref"};
+static const char *const ev_kind_name[] = {"call", "objmacro", "assign", "escape", "leave-region", "fnref",
+                                            "global"};
 static const char *const entry_name[] = {"inferred", "held", "released"};
 static const char *const pre_name[] = {"none", "held", "released", "conflict"};
 static const char *const eff_name[] = {"none", "releases", "acquires", "unknown"};
@@ -24,6 +25,12 @@ static void dump_event(const ir_func *fn, const ir_event *e, FILE *out) {
     if (e->result_var >= 0) fprintf(out, " -> %s", fn->var_names[e->result_var]);
   }
   if (e->kind == EV_ASSIGN && e->var >= 0) fprintf(out, " %s", fn->var_names[e->var]);
+  if (e->kind == EV_GLOBAL) {   /* free threading */
+    static const char *const access[] = {"read", "write", "named"};
+    fprintf(out, " %s", access[e->gaccess <= GA_ADDR ? e->gaccess : 0]);
+    if (e->gflags & GF_CREATES_MODULE) fprintf(out, " creates-module");
+  }
+  if (e->kind == EV_OBJMACRO && e->nargs > 0 && e->argvar[0] >= 0) fprintf(out, " (%s)", fn->var_names[e->argvar[0]]);
   if (e->region >= 0) fprintf(out, " region=%d", e->region);
   fputc('\n', out);
 }

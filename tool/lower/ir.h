@@ -24,7 +24,42 @@ typedef enum ev_kind {
   EV_ESCAPE,        /* a tracked local's value is stored where others can reach it */
   EV_LEAVE_REGION,  /* a jump leaves a compound statement opened by a macro */
   EV_FNREF,         /* a function's address is passed to a thread creator / callback API */
+  EV_GLOBAL,        /* a variable of static storage defined in the project is read, written or
+                       named (free threading); callee: its name, callee_usr: its key */
 } ev_kind;
+
+typedef enum global_access {   /* EV_GLOBAL: what the code does to the variable */
+  GA_READ = 0,            /* reads its value */
+  GA_WRITE,               /* assigns it, a member or an element (=, op=, ++, Py_CLEAR(g)) */
+  GA_ADDR,                /* names it without reading it: &g, an array that decays, g passed to an
+                             atomic operation */
+} global_access;
+
+enum global_flags {       /* EV_GLOBAL: what the variable is */
+  GF_STATIC = 1,          /* static at file scope: this unit's alone */
+  GF_LOCAL_STATIC = 2,    /* static inside a function */
+  GF_CONST = 4,           /* const: never written */
+  GF_ATOMIC = 8,          /* _Atomic, or only ever reached through atomic operations */
+  GF_THREAD_LOCAL = 16,   /* _Thread_local, __thread: one per thread */
+  GF_VOLATILE = 32,       /* volatile: meant to be shared, judged by the user */
+  GF_LOCK = 64,           /* a lock (PyMutex, pthread_mutex_t, ...) or a once-flag */
+  GF_MODULE_DEF = 128,    /* a PyModuleDef */
+  GF_INTEGER = 256,       /* an integer, enum or floating-point scalar (a counter, a flag) */
+  GF_POINTER = 512,       /* a pointer (PyObject *cache) */
+  GF_MEMBER = 1024,       /* GA_WRITE: a member or an element of it, not the whole */
+  GF_CREATES_MODULE = 2048, /* GF_MODULE_DEF: given to a call that creates a module (PyModule_Create,
+                               PyModuleDef_Init) */
+  GF_SINGLE_PHASE = 4096, /* GF_CREATES_MODULE: by single-phase initialisation (PyModule_Create) */
+  GF_COMPOUND = 8192,     /* GA_WRITE: read and written at once (+=, ++) */
+};
+
+enum call_ft_flags {      /* EV_CALL and EV_OBJMACRO: gflags (free threading) */
+  CF_LOCK_TAKE = 1,       /* a project macro named like a lock that expands to nothing in this build
+                             (the lock of the free-threaded build): takes it */
+  CF_LOCK_GIVE = 2,       /* ... gives it back */
+  CF_FILLS_NEW = 4,       /* changes a container this function itself stored where it is held
+                             (x->m = PyDict_New(); PyDict_SetItem(x->m, ...)): building, not changing */
+};
 
 typedef enum res_kind {   /* where a call's result goes */
   RES_OTHER = 0,          /* used in an expression, or unknown */
@@ -66,6 +101,11 @@ typedef struct ir_event {
   const char *argtext[IR_MAX_ARGS]; /* spelling of short arguments (blocking checks) */
   const char *creator;    /* EV_FNREF: the thread creator or callback API */
   int callee_fn;          /* EV_CALL/EV_FNREF: program-wide function index, -1 unknown (set at link) */
+  uint8_t gaccess;        /* EV_GLOBAL: global_access */
+  uint8_t gil_only;       /* free threading: in a branch no free-threaded build compiles
+                             (#if PY_VERSION_HEX < 0x030D0000, #ifndef Py_GIL_DISABLED)
+                             (set on EV_GLOBAL, borrowed-reference calls and macros) */
+  uint16_t gflags;        /* EV_GLOBAL: global_flags; EV_CALL, EV_OBJMACRO: call_ft_flags */
 } ir_event;
 
 typedef enum cond_kind {
@@ -161,6 +201,8 @@ typedef struct ir_func {
   ir_region *regions;
   int nregions;
   const char *abandoned;  /* why the engine gives up on this function, or NULL */
+  uint8_t gil_decl;       /* gil_decl: PyUnstable_Module_SetGIL(m, ...) in its body (free threading),
+                             in code this build compiles or in a branch it skips */
 } ir_func;
 
 /* Why a function's entry state is known: a method table, a thread creator. */
@@ -172,6 +214,34 @@ typedef struct ir_entry_hint {
   const char *why;        /* "in the method table 'spam_methods'", "started by 'pthread_create'" */
 } ir_entry_hint;
 
+/* What a module says of the GIL (free threading). */
+typedef enum gil_decl {
+  GIL_DECL_NONE = 0,      /* nothing: importing it turns the GIL back on in a free-threaded build */
+  GIL_DECL_NOT_USED,      /* Py_MOD_GIL_NOT_USED: safe to run without the GIL */
+  GIL_DECL_USED,          /* Py_MOD_GIL_USED: needs the GIL */
+} gil_decl;
+
+typedef enum global_kind {
+  GK_PLAIN = 0,
+  GK_MODULE_DEF,          /* a PyModuleDef */
+  GK_MODULE_SLOTS,        /* an array of PyModuleDef_Slot */
+} global_kind;
+
+/* A variable of static storage defined in the project whose initializer
+ * names functions or other such variables (method tables, type objects,
+ * module definitions and their slots): the edges of the module graph that
+ * decides where the free-threading rules are on. */
+typedef struct ir_global {
+  const char *usr;        /* its key (as EV_GLOBAL's callee_usr) */
+  const char *name;
+  gc_loc loc;
+  uint8_t kind;           /* global_kind */
+  uint8_t gil_decl;       /* GK_MODULE_*: a Py_mod_gil slot in its initializer (gil_decl) */
+  uint8_t pad[2];
+  int nrefs;
+  const char **refs;      /* the keys of the functions and variables its initializer names */
+} ir_global;
+
 typedef struct ir_tu {
   const char *path;
   const char **deps;      /* every file the unit read (main file and includes) */
@@ -180,6 +250,8 @@ typedef struct ir_tu {
   int nfuncs;
   ir_entry_hint *hints;
   int nhints;
+  ir_global *globals;     /* variables that name functions or variables, and module definitions */
+  int nglobals;
 } ir_tu;
 
 #endif

@@ -23,6 +23,7 @@
 #include "xalloc.h"
 #include "ir.h"
 #include "lower.h"
+#include "lower_ft.h"
 #include "map.h"
 
 /* ---------- translation-unit context ---------- */
@@ -83,6 +84,7 @@ typedef struct lower {
   VEC(label_info) labels;
   VEC(pending_goto) gotos;
   pairmap claimed;          /* macro expansions already turned into an event */
+  void *ft;                 /* free_threading.c's own state for the unit (lower_ft_state) */
   VEC(struct fnvar { int var; CXCursor fn; }) fnvars;  /* locals holding a function's address */
   const char *abandon;
 } lower;
@@ -807,6 +809,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
                    arena_printf(L->A, "started by '%s' (through '%s')", name, L->vars.v[v].name));
     }
   }
+  ft_lower_call(L, call, e, f, off);   /* free threading (free_threading.c) */
   if (e->noreturn) end_path(L, TERM_NORETURN, loc, -1);
 }
 
@@ -837,6 +840,7 @@ static void claim_objmacro(lower *L, CXCursor e) {
   ev->callee = name;
   ev->macro = m;
   ev->needs_gil = true;
+  ft_lower_objmacro(L, ev, f, off);   /* free threading: its arguments */
 }
 
 static void lower_kids(lower *L, CXCursor e) {
@@ -882,6 +886,7 @@ static void lower_assign(lower *L, CXCursor lhs, CXCursor rhs, gc_loc loc) {
   /* a store somewhere others can see */
   lower_expr(L, lhs, RES_OTHER, -1);
   lower_expr(L, rhs, RES_NONLOCAL, -1);
+  ft_lower_store(L, lhs, loc, false);   /* free threading: a write to a global */
   int u = local_of(L, rhs);
   if (u >= 0) {
     ir_event *e = add_event(L, EV_ESCAPE, loc);
@@ -930,6 +935,7 @@ static void lower_expr(lower *L, CXCursor e, int res_to, int res_var) {
       lower_expr(L, ks.v[1], RES_OTHER, -1);
       int v = local_of(L, ks.v[0]);
       if (v >= 0) { ir_event *a = add_event(L, EV_ASSIGN, loc); a->var = (int16_t)v; }
+      else ft_lower_store(L, ks.v[0], loc, true);   /* free threading: a write to a global */
     } else if (o == OP_LAND || o == OP_LOR) {
       int join = new_block(L), rhs = new_block(L);
       if (o == OP_LAND) lower_cond(L, ks.v[0], rhs, join);
@@ -950,11 +956,15 @@ static void lower_expr(lower *L, CXCursor e, int res_to, int res_var) {
     kids ks = children(e);
     for (int i = 0; i < ks.n; i++) {
       int v = local_of(L, ks.v[i]);
-      if (v >= 0 && o == OP_ADDROF) L->vars.v[v].addr_taken = true;
+      /* free threading: &(x) inside Py_CLEAR(x) on 3.12+ headers is the macro's
+       * own store, not an escape (ft_lower_writer_addr records it) */
+      if (v >= 0 && o == OP_ADDROF && !ft_lower_writer_addr(L, e, ks.v[i], v)) L->vars.v[v].addr_taken = true;
       lower_expr(L, ks.v[i], RES_OTHER, -1);
       if (v >= 0 && o == OP_INCDEC) {
         ir_event *a = add_event(L, EV_ASSIGN, cursor_loc(L, e, NULL, NULL));
         a->var = (int16_t)v;
+      } else if (o == OP_INCDEC) {
+        ft_lower_store(L, ks.v[i], cursor_loc(L, e, NULL, NULL), true);   /* free threading */
       }
     }
     kids_free(&ks);
@@ -985,6 +995,7 @@ static void lower_expr(lower *L, CXCursor e, int res_to, int res_var) {
     return;
   }
   case CXCursor_DeclRefExpr:
+    ft_lower_ref(L, e);   /* free threading: a use of a global */
     return;
   default:
     lower_kids(L, e);
@@ -1002,6 +1013,7 @@ static void push_jump(lower *L, int brk, int cont) {
 static void lower_decl(lower *L, CXCursor d) {
   if (!is_kind(d, CXCursor_VarDecl)) return;
   enum CX_StorageClass sc = clang_Cursor_getStorageClass(d);
+  if (sc == CX_SC_Static) ft_lower_var(L, d);              /* free threading: a static PyModuleDef */
   if (sc == CX_SC_Static || sc == CX_SC_Extern) return;   /* not a local */
   int v = add_var(L, d);
   CXCursor init = clang_Cursor_getVarDeclInitializer(d);
@@ -1092,9 +1104,11 @@ static void lower_stmt(lower *L, CXCursor s) {
       region = L->regions.n - 1;
     }
     vec_push(L->A, L->cstack, region);
+    if (region >= 0) ft_lower_region(L, s, region, true);    /* free threading: a critical section */
     kids ks = children(s);
     for (int i = 0; i < ks.n && !L->abandon; i++) lower_stmt(L, ks.v[i]);
     kids_free(&ks);
+    if (region >= 0) ft_lower_region(L, s, region, false);
     L->cstack.n--;
     return;
   }
@@ -1278,6 +1292,8 @@ static void lower_stmt(lower *L, CXCursor s) {
     return;
   }
   case CXCursor_NullStmt:
+    ft_lower_null_stmt(L, s);   /* free threading: a lock macro that expands to nothing here */
+    return;
   case CXCursor_GCCAsmStmt:
   case CXCursor_MSAsmStmt:
     return;
@@ -1429,7 +1445,7 @@ static void finish_function(lower *L) {
       } else if (e->kind == EV_ESCAPE) {
         e->var = TRACK(e->var);
         if (e->var < 0) continue;
-      } else if (e->kind == EV_CALL) {
+      } else if (e->kind == EV_CALL || e->kind == EV_OBJMACRO) {   /* objmacros: free threading's arguments */
         if (e->result_var >= 0) e->kills = var_kills[e->result_var];
         e->result_var = TRACK(e->result_var);
         for (int a = 0; a < IR_MAX_ARGS; a++) e->argvar[a] = TRACK(e->argvar[a]);
@@ -1500,6 +1516,7 @@ static void lower_function(lower *L, CXCursor c) {
   L->blocks.v[L->cur].term = TERM_RETURN;
   L->blocks.v[L->cur].term_loc = eloc;
   resolve_gotos(L);
+  ft_lower_function(L, c, fn);   /* free threading: before the locals are chosen */
   finish_function(L);
   vec_push(L->A, L->funcs, fn);
 }
@@ -1592,6 +1609,7 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
     L->fn = NULL;
   } else if (k == CXCursor_VarDecl) {
     scan_table(L, c);
+    ft_lower_var(L, c);   /* free threading: the module graph */
   }
   return CXChildVisit_Continue;
 }
@@ -1650,6 +1668,34 @@ static enum CXChildVisitResult visit_macros(CXCursor c, CXCursor parent, CXClien
   }
   return CXChildVisit_Continue;
 }
+
+/* ---------- services lent to free_threading.c (lower_ft.h) ---------- */
+
+arena *lower_arena(lower *L) { return L->A; }
+CXTranslationUnit lower_cxtu(lower *L) { return L->tu; }
+ir_tu *lower_unit(lower *L) { return L->out; }
+void **lower_ft_state(lower *L) { return &L->ft; }
+bool lower_in_project(lower *L, CXFile f) { file_info *fi = file_of(L, f); return fi && fi->cls == FC_PROJECT; }
+gc_loc lower_loc(lower *L, CXSourceLocation sl, CXFile *f, unsigned *off) { return loc_of(L, sl, f, off); }
+const char *lower_macro_at(lower *L, CXFile f, unsigned off) { return macro_at(L, f, off); }
+const char *lower_decl_key(lower *L, CXCursor decl) { return function_key(L, decl); }
+ir_event *lower_new_event(lower *L, int kind, gc_loc loc) { return add_event(L, kind, loc); }
+ir_event *lower_current_events(lower *L, int *n) { *n = L->blocks.v[L->cur].nev; return L->blocks.v[L->cur].ev; }
+void lower_drop_event(lower *L, int i) {
+  ir_block *b = &L->blocks.v[L->cur];
+  if (i < 0 || i >= b->nev) return;
+  memmove(&b->ev[i], &b->ev[i + 1], sizeof(ir_event) * (size_t)(b->nev - i - 1));
+  b->nev--;
+}
+ir_block *lower_blocks(lower *L, int *n) { *n = L->blocks.n; return L->blocks.v; }
+int lower_local(lower *L, CXCursor e) { return local_of(L, e); }
+int lower_local_named(lower *L, const char *name) {
+  for (int i = L->vars.n - 1; i >= 0; i--)
+    if (!strcmp(L->vars.v[i].name, name)) return i;
+  return -1;
+}
+void lower_mark_interesting(lower *L, int v) { if (v >= 0 && v < L->vars.n) L->vars.v[v].interesting = true; }
+const char *lower_short_text(lower *L, CXCursor e) { return short_text(L, e); }
 
 int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
   CXTranslationUnit cxtu = cxtu_;
