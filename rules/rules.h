@@ -11,9 +11,15 @@ typedef enum rule_id {
   R_COUNT
 } rule_id;
 
+/* rules.def's 'on': off, on, or on only where a module declares
+ * free-threading support (Py_MOD_GIL_NOT_USED) unless --checks or the
+ * configuration asks for it everywhere (the ft-* rules). As a bool,
+ * RULE_AUTO is on: the engine then decides where it reports. */
+enum { RULE_OFF = 0, RULE_ON = 1, RULE_AUTO = 2 };
+
 typedef struct rule_info {
   const char *id;
-  bool default_on;
+  unsigned char default_on;   /* RULE_OFF, RULE_ON or RULE_AUTO */
   const char *summary;
 } rule_info;
 

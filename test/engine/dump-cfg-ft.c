@@ -1,7 +1,8 @@
-// --dump-cfg and what the lowering finds for the free-threading rules: uses
-// of globals are events (read, write, named), and in the default build,
-// where Py_BEGIN_CRITICAL_SECTION(op) is only a brace, the section's begin
-// and end are events on the object it locks, as in the free-threaded build.
+// --dump-cfg and the free-threading model: uses of globals are events
+// (read, write, named), the locks held and the new containers no other
+// thread sees yet are part of the state, and a critical section is on the
+// object it locks (in the default build, where Py_BEGIN_CRITICAL_SECTION
+// is only a brace, as in the free-threaded one).
 // RUN: %gilcheck --dump-cfg %s -- %pyinc -I%S/../rules/Inputs 2>&1 | FileCheck %s
 #include <Python.h>
 #include <pthread.h>
@@ -26,7 +27,8 @@ void f(PyObject *key, PyObject *other) {
   Py_DECREF(d);
 }
 // CHECK: function f
-// CHECK: call PyDict_New python-api
+// CHECK: var {{[0-9]+}}: d
+// CHECK: call PyDict_New python-api -> d
 // CHECK: global lock named
 // CHECK: call pthread_mutex_lock
 // CHECK: global counter read
@@ -34,4 +36,6 @@ void f(PyObject *key, PyObject *other) {
 // CHECK: call Py_BEGIN_CRITICAL_SECTION python-api
 // CHECK: call Py_END_CRITICAL_SECTION python-api
 // CHECK: states:
-// CHECK-DAG: critical-sections=[other]
+// CHECK-DAG: fresh=[d]
+// CHECK-DAG: d={non-null} locks=1 fresh=[d]
+// CHECK-DAG: critical-sections=[other] d={non-null} fresh=[d]

@@ -43,8 +43,8 @@ void g(PyInterpreterState *interp, PyObject *o, int flag) {
 // CHECK: function g ({{.*}}dump-cfg.c:[[#@LINE-11]]) entry=inferred
 // CHECK: states:
 // Ensure on an unknown entry: two worlds, the GIL held before or taken by it.
-// CHECK-DAG: block 0: gil=held ensure=[st:was-held] critical-sections=[_] st={handle:active} ts={ts:new,cleared,owned}
-// CHECK-DAG: block 0: gil=held ensure=[st:was-released] critical-sections=[_] st={handle:active} ts={ts:new,cleared,owned}
+// CHECK-DAG: block 0: gil=held ensure=[st:was-held] critical-sections=[o] st={handle:active} ts={ts:new,cleared,owned}
+// CHECK-DAG: block 0: gil=held ensure=[st:was-released] critical-sections=[o] st={handle:active} ts={ts:new,cleared,owned}
 // CHECK-DAG: gil=released (by PyGILState_Release) st={handle:released} ts={ts:deleted,cleared}
 
 void h(void) {

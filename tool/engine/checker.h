@@ -39,6 +39,8 @@ typedef enum check_event_kind {
   CE_BRANCH,         /* an edge is taken (the state after the condition's facts) */
   CE_EXIT,           /* a return: the state as the function leaves */
   CE_END_FUNCTION,   /* every path of the function has been walked */
+  CE_GLOBAL_WRITE,   /* a variable of static storage is written (EV_GLOBAL, state before) */
+  CE_GLOBAL_READ,    /* its value is read */
   CE_COUNT
 } check_event_kind;
 
@@ -117,6 +119,61 @@ void check_note_event(check_ctx *c, gc_finding *f, int event_id, const char *fmt
 /* What happened to a local thread state or interpreter: "'ts' created by
  * 'PyThreadState_New' here", ... */
 void check_note_history(check_ctx *c, gc_finding *f, int var);
+
+/* ---- free threading (the ft-* rules; tool/engine/ft.c) ---- */
+
+/* Is the function reached from Python (a method table, a type slot, a
+ * getter; through calls), or only from module initialisation (PyInit_,
+ * Py_mod_exec, and module teardown)? */
+bool check_python_reachable(check_ctx *c);
+bool check_init_only(check_ctx *c);
+/* The caller through which Python reaches the function (it is in no
+ * table itself), or -1. */
+int check_python_caller(check_ctx *c);
+/* Does an open critical section lock the object spelled TEXT (casts and
+ * parentheses aside), a member of it ('self' locks 'self->dict'), or the
+ * tracked local VAR? A section whose object is not known locks anything. */
+bool check_cs_locks(check_ctx *c, const char *text, int var);
+/* The object the open critical section I locks, as written, or NULL. */
+const char *check_cs_object(check_ctx *c, int i);
+
+/* A module definition as the free-threading rules see it. */
+typedef struct check_module {
+  const char *name;        /* the PyModuleDef variable */
+  gc_loc loc;
+  const char *slots;       /* its PyModuleDef_Slot array, or NULL */
+  gc_loc slots_loc;
+  uint8_t decl;            /* gil_decl: what it says of the GIL, wherever it says it */
+  bool single_phase;       /* created by PyModule_Create (say PyUnstable_Module_SetGIL) */
+  int creator;             /* the function that creates it for the import (a PyInit_, or one it
+                              calls), or -1 */
+  const ir_event *created_at;  /* where, in that function */
+} check_module;
+
+/* The modules the function creates for an import; at most MAX. */
+int check_modules_created(check_ctx *c, const check_module **out, int max);
+/* Does some module of the program declare Py_MOD_GIL_NOT_USED? */
+bool check_program_declares_free_threading(check_ctx *c);
+
+/* Another use of a global, elsewhere in the program. */
+typedef struct check_access {
+  int fn;                  /* the function */
+  const ir_event *e;       /* its EV_GLOBAL */
+} check_access;
+/* Uses of the global KEY (EV_GLOBAL's callee_usr) in other functions:
+ * writes first, then reads, one of each per function; at most MAX. Returns
+ * how many. */
+int check_global_uses(check_ctx *c, const char *key, check_access *out, int max);
+/* A container spelled TEXT at the event EV_ID, held in a member (x->m), a
+ * global, or as a call's result (F(...)): 1 when the program changes a
+ * container held the same way somewhere (WHERE: one such change), 0 when
+ * it never does (only its creator fills it), -1 when it is held otherwise
+ * (a local, a parameter: not known). */
+int check_container_changed(check_ctx *c, const char *text, int ev_id, check_access *where);
+/* The branch on this path, in this function, taken because the variable
+ * NAME was unset ('if (!cache)', 'if (cache == NULL)', 'cache || ...'): the
+ * mark of lazy initialisation. Its condition, or NULL. */
+const ir_cond *check_path_tested_unset(check_ctx *c, const char *name);
 
 /* ---- the registry (rules/registry.c, from rules.def) ---- */
 

@@ -9,6 +9,7 @@
  * -v), and a block reached in too many states goes on approximately (facts
  * dropped, nothing reported from there). */
 #include "walk.h"
+#include "ft.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +51,7 @@ static void publish(check_ctx *c, pstate *s, check_event *e) {
   for (int i = 0; i < subs[e->kind].n; i++) {
     const check_subscription *sub = subs[e->kind].v[i];
     if (!c->p->rules[sub->rule]) continue;
+    if (!ft_rule_applies(c->p, sub->rule, c->fi)) continue;   /* free threading: where a module declares */
     c->rule = sub->rule;
     sub->fn(c, e);
   }
@@ -575,7 +577,7 @@ static int call_effect(check_ctx *c, pstate *s, const ir_event *e, int ev, pstat
     s->k.cur_ts = CUR_UNKNOWN;
     while (s->k.ens.n > 0) remove_ensure(s, s->k.ens.n - 1);
     break;
-  case FX_CS_BEGIN: fx_cs_begin(c, s, e, ev, a0); break;
+  case FX_CS_BEGIN: fx_cs_begin(c, s, e, ev, ft_cs_object_var(e)); break;   /* the object locked */
   case FX_CS_END: fx_cs_end(c, s, e, ev); break;
   case FX_NORETURN: return 0;
   case FX_GIL_CHECK: case FX_RUNTIME_ALIVE: case FX_RUNTIME_ENDING: case FX_NONE: break;
@@ -611,6 +613,7 @@ static int apply_call(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate
     return n;
   }
   if (n == 0) return 0;
+  ft_after_call(c, s, e);   /* free threading: locks, new containers, what escapes */
   check_event post = event_of(CE_POST_CALL, e, ev);
   publish(c, s, &post);
   out[0] = *s;
@@ -646,6 +649,7 @@ static void apply_escape(pstate *s, const ir_event *e) {
   if (e->var < 0) return;
   if (e->var == s->k.gil.saved_var && s->k.gil.how == RH_SAVED_LOCAL) s->k.gil.how = RH_STORED;
   s->k.v[e->var].owned = 0;
+  s->k.v[e->var].fresh = 0;   /* free threading: another thread may see it now */
 }
 
 /* A return, goto, break or continue out of a compound statement opened by
@@ -690,6 +694,12 @@ static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, psta
   case EV_ESCAPE: apply_escape(s, e); break;
   case EV_LEAVE_REGION: apply_leave_region(c, s, e, ev); break;
   case EV_FNREF: break;
+  case EV_GLOBAL: {   /* free threading */
+    if (e->gaccess == GA_ADDR) break;
+    check_event ce = event_of(e->gaccess == GA_WRITE ? CE_GLOBAL_WRITE : CE_GLOBAL_READ, e, ev);
+    publish(c, s, &ce);
+    break;
+  }
   }
   out[0] = *s;
   *nout = 1;
@@ -736,6 +746,8 @@ static void apply_exit(check_ctx *c, pstate *s, const ir_block *b) {
 static uint32_t ev_uses(const ir_event *e) {
   uint32_t u = 0;
   if (e->kind == EV_CALL)
+    for (int i = 0; i < IR_MAX_ARGS; i++) if (e->argvar[i] >= 0) u |= 1u << e->argvar[i];
+  if (e->kind == EV_OBJMACRO)   /* free threading: a borrowed-reference macro's container */
     for (int i = 0; i < IR_MAX_ARGS; i++) if (e->argvar[i] >= 0) u |= 1u << e->argvar[i];
   if (e->kind == EV_ASSIGN && e->val == VAL_COPY && e->src_var >= 0) u |= 1u << e->src_var;
   if (e->kind == EV_ESCAPE && e->var >= 0) u |= 1u << e->var;

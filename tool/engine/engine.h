@@ -37,6 +37,9 @@ typedef struct engine_program {
   const ir_entry_hint **entry_hint; /* why, per function, or NULL */
   bool rules[R_COUNT];
   bool verbose;
+  bool rules_everywhere[R_COUNT];  /* rules on by default only where a module declares free-threading
+                                      support (rules.def's 2), asked for everywhere (--checks) */
+  struct ft_program *ft;           /* the module graph and where the ft-* rules apply (ft.c) */
 } engine_program;
 
 /* Computes function FN's summary from the current summaries of its callees.
@@ -48,6 +51,15 @@ void engine_report(engine_program *p, int fn, gc_findings *out);
 
 /* Prints FN's graph and the whole state reached at each block (--dump-cfg). */
 void engine_dump(engine_program *p, int fn, FILE *out);
+
+/* Free threading (ft.c): the module graph of the units, and where the ft-*
+ * rules are on, built once the program is linked. */
+struct ir_tu;
+struct ft_program *ft_build(const engine_program *p, struct ir_tu *const *units, int nunits);
+void ft_free(struct ft_program *ft);
+/* Does rule R report in function FN (rules.def's 2: only where a module
+ * declares Py_MOD_GIL_NOT_USED, unless asked for everywhere)? */
+bool ft_rule_applies(const engine_program *p, int rule, int fn);
 
 /* Every function's summary, to a fixed point over the call graph (summary.c). */
 void summarize_program(engine_program *p);

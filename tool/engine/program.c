@@ -96,8 +96,10 @@ static void link_program(gc_program *p) {
   if (p->linked) return;
   engine_program *fp = &p->fp;
   free(fp->funcs); free(fp->sums); free(fp->entry); free(fp->entry_hint);
+  ft_free(fp->ft);
   memset(fp, 0, sizeof *fp);
   memcpy(fp->rules, p->opts.rules, sizeof fp->rules);
+  memcpy(fp->rules_everywhere, p->opts.rules_everywhere, sizeof fp->rules_everywhere);
   fp->verbose = p->opts.verbose;
   /* the same order whatever the order the threads finished in */
   if (p->ntus > 1) qsort(p->tus, (size_t)p->ntus, sizeof(tu_slot *), cmp_tu);
@@ -143,6 +145,11 @@ static void link_program(gc_program *p) {
           ev->callee_fn = usr_get(m, ev->callee_usr);
       }
   }
+  /* free threading: the module graph, where the ft-* rules apply (ft.c) */
+  ir_tu **units = xcalloc((size_t)p->ntus + 1, sizeof *units);
+  for (int t = 0; t < p->ntus; t++) units[t] = &p->tus[t]->tu;
+  fp->ft = ft_build(fp, units, p->ntus);
+  free(units);
   p->linked = true;
 }
 
@@ -185,6 +192,7 @@ void program_free(gc_program *p) {
   for (int t = 0; t < p->ntus; t++) { arena_free(&p->tus[t]->A); free(p->tus[t]); }
   free(p->tus);
   free(p->fp.funcs); free(p->fp.sums); free(p->fp.entry); free(p->fp.entry_hint);
+  ft_free(p->fp.ft);
   strmap_free(&p->usrs);
   pthread_mutex_destroy(&p->mu);
   free(p);

@@ -23,6 +23,8 @@ typedef struct gc_program gc_program;
 typedef struct gc_program_opts {
   bool verbose;          /* -v: say which functions were given up on, and why */
   bool rules[R_COUNT];   /* which rules report */
+  bool rules_everywhere[R_COUNT];  /* free threading: rules on by default only where a module declares
+                                      free-threading support, asked for everywhere (--checks=ft-*) */
 } gc_program_opts;
 
 gc_program *program_new(const gc_program_opts *opts);

@@ -141,5 +141,6 @@ void state_print(FILE *out, const gstate *k, const char *const *names, int nvars
   if (k->pend.fn >= 0) fprintf(out, " pending-call=%d", k->pend.fn);
   if (k->corr.known) fprintf(out, " conditions=%#x/%#x", k->corr.known, k->corr.val);
   print_vars(out, k, names, nvars);
+  ft_state_print(out, k, names, nvars);   /* free threading */
   if (k->approx) fputs(" (approximate)", out);
 }

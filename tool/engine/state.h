@@ -14,6 +14,8 @@
  *   a pending call  pend_dom                           the call
  *   values          var_dom.null, var_dom.owned
  *   correlations    corr_dom: truth of repeated conditions
+ *   free threading  ft_dom: locks held; var_dom.fresh: a new container
+ *                   of this function that no other thread can see yet
  *
  * Every field has one meaning; each domain has its own enum and printer
  * (state.c), which --dump-cfg uses. */
@@ -105,7 +107,9 @@ typedef struct var_dom {
                              Py_EndInterpreter ends both */
   uint16_t owned : 1;     /* this function created it and must delete or end it */
   uint16_t ensure : 2;    /* ensure_handle */
-  uint16_t pad : 4;
+  uint16_t fresh : 1;     /* free threading: a container this function created (PyDict_New...) and
+                             has not let escape: no other thread can see it yet */
+  uint16_t pad : 3;
 } var_dom;
 
 /* The current thread state, when a tracked local holds it. */
@@ -140,6 +144,16 @@ typedef struct pend_dom {
   int32_t fn;            /* the project function, or -1 */
 } pend_dom;
 
+/* ---- free threading: what protects shared state ---- */
+
+#define STATE_MAX_LOCKS 255
+
+typedef struct ft_dom {
+  uint8_t locks;         /* locks taken and not given back on this path (PyMutex, PyThread, pthread,
+                            C11, Win32; and project functions that only take or only give one) */
+  uint8_t pad[3];
+} ft_dom;
+
 /* ---- correlated conditions (ir_cond COND_KEY bits) ---- */
 
 typedef struct corr_dom {
@@ -158,12 +172,13 @@ typedef struct gstate {
   uint8_t approx;        /* facts were dropped to bound the walk: nothing reported from here */
   uint8_t pad[3];
   var_dom v[IR_MAX_VARS];
+  ft_dom ft;
 } gstate;
 
 /* No padding anywhere: states are hashed and compared as bytes. */
 _Static_assert(sizeof(gstate) == sizeof(corr_dom) + sizeof(pend_dom) + sizeof(gil_dom) + sizeof(ens_dom) +
                                      sizeof(cs_dom) + sizeof(int16_t) + 4 * sizeof(uint8_t) +
-                                     sizeof(var_dom) * IR_MAX_VARS &&
+                                     sizeof(var_dom) * IR_MAX_VARS + sizeof(ft_dom) &&
                    sizeof(gil_dom) == 10 && sizeof(ens_dom) == 2 + 3 * STATE_MAX_ENSURE &&
                    sizeof(cs_dom) == 2 + 2 * STATE_MAX_CS && sizeof(var_dom) == 2,
                "gstate has padding: hashing and memcmp would read it");
@@ -201,5 +216,7 @@ const char *release_how_name(release_how h);
 const char *ts_state_name(ts_state s);
 const char *interp_state_name(interp_state s);
 void state_print(FILE *out, const gstate *k, const char *const *var_names, int nvars);
+/* The free-threading domain (ft.c): " locks=N fresh=[d]". */
+void ft_state_print(FILE *out, const gstate *k, const char *const *var_names, int nvars);
 
 #endif

@@ -1,0 +1,608 @@
+/* ft.c: the free-threading model — what the ft-* rules need beyond the GIL.
+ *
+ * Program-wide, built once the program is linked (ft_build):
+ *   - the module graph: functions, the globals they name, the functions
+ *     and globals a global's initializer names (method tables, type
+ *     objects, module definitions, their slots);
+ *   - each module definition and what it says of the GIL (a Py_mod_gil
+ *     slot, PyUnstable_Module_SetGIL in the function that creates it), and
+ *     the function that creates it for an import (a PyInit_, or one it
+ *     calls);
+ *   - where the ft-* rules are on by default: the functions a module that
+ *     declares Py_MOD_GIL_NOT_USED reaches (its PyInit_, its definition and
+ *     slots, everything they name or call), and, once some module of the
+ *     program declares it, the function that creates each module for an
+ *     import (a module that does not declare turns the GIL back on for the
+ *     whole process);
+ *   - which functions Python reaches (method tables, type slots, getters,
+ *     annotated entries; through calls) and which only module
+ *     initialisation does (PyInit_, Py_mod_exec, module teardown);
+ *   - every use of every global, for notes;
+ *   - project functions that only take a lock or only give one back.
+ * Per path (ft_dom, var_dom.fresh): the locks held, the containers this
+ * function created and has not let escape; the objects critical sections
+ * lock are the engine's cs_dom, their spelling the begin event's. */
+#include "ft.h"
+#include <stdlib.h>
+#include <string.h>
+#include "map.h"
+#include "xalloc.h"
+
+enum {
+  FTF_SCOPE = 1,      /* the ft-* rules are on here by default */
+  FTF_PY = 2,         /* reached from Python */
+  FTF_INIT = 4,       /* reached from module initialisation or teardown */
+  FTF_PYINIT = 8,     /* a PyInit_ function, or one a PyInit_ calls */
+};
+
+typedef struct ft_use { int fn; const ir_event *e; } ft_use;
+
+typedef struct ft_gvar {
+  const ir_global *def;    /* its entry in the module graph, or NULL */
+  uint8_t decl;            /* GK_MODULE_*: gil_decl, merged over the units */
+  ft_use *uses;
+  int nuses, cap;
+  bool seen;               /* visited by the scope walk */
+} ft_gvar;
+
+struct ft_program {
+  int nfuncs;
+  uint8_t *fn;             /* FTF_* per function */
+  int *py_from;            /* FTF_PY functions reached by a call: the caller that reaches them, else -1 */
+  int8_t *locks;           /* per function: +1 takes a lock, -1 gives one back, 0 neither or both */
+  strmap gvars;            /* key -> ft_gvar */
+  strmap fnkeys;           /* function key -> index + 1 */
+  check_module *mods;
+  int nmods;
+  bool any_declared;
+  strmap changed;          /* container shape (shape_of) -> ft_use*: where the program changes one */
+};
+
+/* ---------- container shapes ---------- */
+
+#define SHAPE_MAX 160
+#define SHAPE_LOOKBACK 16   /* events before a call searched for its arguments' globals */
+
+static bool word(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'; }
+
+/* How a container is held, from its spelling at event I of block B: a
+ * member ("m:NAME" for x->NAME, x.NAME), a global ("g:NAME"), the result
+ * of a call ("c:F" for F(...)). False for anything else: a local, a
+ * parameter, an element. */
+static bool shape_of(const ir_block *b, int i, const char *text, char *out, size_t cap) {
+  if (!text || !text[0]) return false;
+  size_t n = strlen(text);
+  if (text[n - 1] == ')') {
+    size_t k = 0;
+    while (word(text[k])) k++;
+    if (k == 0 || text[k] != '(' || k + 3 > cap) return false;
+    snprintf(out, cap, "c:%.*s", (int)k, text);
+    return true;
+  }
+  size_t k = n;
+  while (k > 0 && word(text[k - 1])) k--;
+  if (k == n) return false;
+  if (k >= 2 && (text[k - 1] == '.' || (text[k - 1] == '>' && text[k - 2] == '-'))) {
+    snprintf(out, cap, "m:%s", text + k);
+    return true;
+  }
+  if (k != 0) return false;
+  /* a plain name: a global when the arguments just lowered read one so named */
+  for (int j = i - 1; j >= 0 && j >= i - SHAPE_LOOKBACK; j--)
+    if (b->ev[j].kind == EV_GLOBAL && b->ev[j].callee && !strcmp(b->ev[j].callee, text)) {
+      snprintf(out, cap, "g:%s", text);
+      return true;
+    }
+  return false;
+}
+
+/* ---------- building ---------- */
+
+static ft_gvar *gvar(struct ft_program *ft, const char *key) {
+  void **slot = strmap_at(&ft->gvars, key);
+  if (!*slot) *slot = arena_alloc(&ft->gvars.A, sizeof(ft_gvar));
+  return *slot;
+}
+
+static int fn_of(const struct ft_program *ft, const char *key) {
+  return key ? (int)(intptr_t)strmap_get(&ft->fnkeys, key) - 1 : -1;
+}
+
+static bool is_pyinit(const ir_func *f) { return !strncmp(f->name, "PyInit_", 7); }
+
+/* Functions reached from those marked FLAG in 'flags' by calls: FLAG too;
+ * FROM (or NULL): the caller each was first reached from. */
+static void reach_by_calls(const engine_program *p, uint8_t *flags, uint8_t flag, int *queue, int *from) {
+  int head = 0, tail = 0;
+  for (int f = 0; f < p->nfuncs; f++)
+    if (flags[f] & flag) queue[tail++] = f;
+  while (head < tail) {
+    const ir_func *fn = p->funcs[queue[head++]];
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++) {
+        const ir_event *e = &fn->blocks[b].ev[i];
+        int g = e->kind == EV_CALL ? e->callee_fn : -1;   /* not a thread it starts */
+        if (g >= 0 && !(flags[g] & flag)) {
+          flags[g] |= flag;
+          if (from) from[g] = queue[head - 1];
+          queue[tail++] = g;
+        }
+      }
+  }
+}
+
+/* The module graph from the declaring modules: functions call functions
+ * and name globals; globals name functions and globals. */
+typedef struct walk {
+  struct ft_program *ft;
+  const engine_program *p;
+  int *fq, nf;
+  ft_gvar **gq;
+  int ng, capg;
+} walk;
+
+static void visit_fn(walk *w, int f) {
+  if (f < 0 || (w->ft->fn[f] & FTF_SCOPE)) return;
+  w->ft->fn[f] |= FTF_SCOPE;
+  w->fq[w->nf++] = f;
+}
+
+static void visit_key(walk *w, const char *key) {
+  int f = fn_of(w->ft, key);
+  if (f >= 0) { visit_fn(w, f); return; }
+  ft_gvar *g = strmap_get(&w->ft->gvars, key);
+  if (!g || g->seen) return;
+  g->seen = true;
+  if (w->ng == w->capg) {
+    w->capg = w->capg ? w->capg * 2 : 64;
+    w->gq = xrealloc(w->gq, sizeof(ft_gvar *) * (size_t)w->capg);
+  }
+  w->gq[w->ng++] = g;
+}
+
+static void walk_scope(walk *w) {
+  int fi = 0, gi = 0;
+  while (fi < w->nf || gi < w->ng) {
+    if (fi < w->nf) {
+      const ir_func *fn = w->p->funcs[w->fq[fi++]];
+      for (int b = 0; b < fn->nblocks; b++)
+        for (int i = 0; i < fn->blocks[b].nev; i++) {
+          const ir_event *e = &fn->blocks[b].ev[i];
+          if ((e->kind == EV_CALL || e->kind == EV_FNREF) && e->callee_fn >= 0) visit_fn(w, e->callee_fn);
+          else if (e->kind == EV_GLOBAL && e->callee_usr) visit_key(w, e->callee_usr);
+        }
+    } else {
+      const ft_gvar *g = w->gq[gi++];
+      if (g->def)
+        for (int r = 0; r < g->def->nrefs; r++) visit_key(w, g->def->refs[r]);
+    }
+  }
+}
+
+/* Lock helpers: a function that calls only acquires (or only releases),
+ * directly or through such helpers, to a fixed point. */
+static void lock_helpers(const engine_program *p, struct ft_program *ft) {
+  for (int round = 0; round < 8; round++) {
+    bool changed = false;
+    for (int f = 0; f < p->nfuncs; f++) {
+      const ir_func *fn = p->funcs[f];
+      int acq = 0, rel = 0;
+      for (int b = 0; b < fn->nblocks; b++)
+        for (int i = 0; i < fn->blocks[b].nev; i++) {
+          const ir_event *e = &fn->blocks[b].ev[i];
+          if (e->kind != EV_CALL) continue;
+          const ft_lock_fact *lk = ft_lock_lookup(e->callee);
+          int d = lk ? (lk->acquire ? 1 : -1)
+                  : e->gflags & CF_LOCK_TAKE ? 1
+                  : e->gflags & CF_LOCK_GIVE ? -1
+                  : e->callee_fn >= 0 && e->callee_fn != f ? ft->locks[e->callee_fn] : 0;
+          if (d > 0) acq++;
+          else if (d < 0) rel++;
+        }
+      int8_t eff = acq && !rel ? 1 : rel && !acq ? -1 : 0;
+      if (eff != ft->locks[f]) { ft->locks[f] = eff; changed = true; }
+    }
+    if (!changed) break;
+  }
+}
+
+#define DECL_SEARCH_MAX 256   /* functions searched below a module's creator */
+
+/* What the functions FN calls (and they call) say of the GIL. */
+static uint8_t declared_by_callees(const engine_program *p, int fn) {
+  int queue[DECL_SEARCH_MAX];
+  int n = 0, head = 0;
+  uint8_t d = GIL_DECL_NONE;
+  queue[n++] = fn;
+  while (head < n && d != GIL_DECL_NOT_USED) {
+    const ir_func *f = p->funcs[queue[head++]];
+    if (f->gil_decl == GIL_DECL_NOT_USED || (f->gil_decl && !d)) d = f->gil_decl;
+    for (int b = 0; b < f->nblocks; b++)
+      for (int i = 0; i < f->blocks[b].nev && n < DECL_SEARCH_MAX; i++) {
+        int g = f->blocks[b].ev[i].kind == EV_CALL ? f->blocks[b].ev[i].callee_fn : -1;
+        bool seen = g < 0;
+        for (int k = 0; k < n && !seen; k++) seen = queue[k] == g;
+        if (!seen) queue[n++] = g;
+      }
+  }
+  return d;
+}
+
+static void add_module(struct ft_program *ft, const engine_program *p, const char *key, ft_gvar *g) {
+  check_module m;
+  memset(&m, 0, sizeof m);
+  m.name = g->def->name;
+  m.loc = g->def->loc;
+  m.decl = g->decl;
+  m.creator = -1;
+  for (int r = 0; r < g->def->nrefs; r++) {
+    const ft_gvar *s = strmap_get(&ft->gvars, g->def->refs[r]);
+    if (!s || !s->def || s->def->kind != GK_MODULE_SLOTS) continue;
+    m.slots = s->def->name;
+    m.slots_loc = s->def->loc;
+    if (s->decl == GIL_DECL_NOT_USED || m.decl == GIL_DECL_NONE) m.decl = s->decl;
+  }
+  /* the functions that name it: a SetGIL call in one of them; the one
+   * that creates it for the import */
+  for (int u = 0; u < g->nuses; u++) {
+    const ir_func *fn = p->funcs[g->uses[u].fn];
+    if (fn->gil_decl == GIL_DECL_NOT_USED || (fn->gil_decl && m.decl == GIL_DECL_NONE)) m.decl = fn->gil_decl;
+    const ir_event *e = g->uses[u].e;
+    if (!(e->gflags & GF_CREATES_MODULE)) continue;
+    bool better = m.creator < 0 || ((ft->fn[g->uses[u].fn] & FTF_PYINIT) && !(ft->fn[m.creator] & FTF_PYINIT));
+    if (better) {
+      m.creator = g->uses[u].fn;
+      m.created_at = e;
+      m.single_phase = (e->gflags & GF_SINGLE_PHASE) != 0;
+    }
+  }
+  (void)key;
+  if (m.creator >= 0 && m.decl != GIL_DECL_NOT_USED) {
+    /* PyUnstable_Module_SetGIL in a helper the creator hands the module to */
+    uint8_t d = declared_by_callees(p, m.creator);
+    if (d == GIL_DECL_NOT_USED || (d && m.decl == GIL_DECL_NONE)) m.decl = d;
+  }
+  if (m.creator >= 0 && !(ft->fn[m.creator] & FTF_PYINIT)) m.creator = -1;   /* not for an import */
+  if (m.slots) m.single_phase = false;
+  ft->mods = xrealloc(ft->mods, sizeof(check_module) * (size_t)(ft->nmods + 1));
+  ft->mods[ft->nmods++] = m;
+}
+
+struct ft_program *ft_build(const engine_program *p, ir_tu *const *units, int nunits) {
+  struct ft_program *ft = xcalloc(1, sizeof *ft);
+  int n = p->nfuncs;
+  ft->nfuncs = n;
+  ft->fn = xcalloc((size_t)n + 1, 1);
+  ft->locks = xcalloc((size_t)n + 1, 1);
+  for (int f = 0; f < n; f++) {
+    void **slot = strmap_at(&ft->fnkeys, p->funcs[f]->usr ? p->funcs[f]->usr : "");
+    if (!*slot) *slot = (void *)(intptr_t)(f + 1);
+  }
+  /* globals: their entries in the module graph, their uses */
+  for (int t = 0; t < nunits; t++)
+    for (int i = 0; i < units[t]->nglobals; i++) {
+      const ir_global *d = &units[t]->globals[i];
+      ft_gvar *g = gvar(ft, d->usr);
+      if (!g->def) g->def = d;
+      if (d->gil_decl == GIL_DECL_NOT_USED || (d->gil_decl && !g->decl)) g->decl = d->gil_decl;
+    }
+  for (int f = 0; f < n; f++) {
+    const ir_func *fn = p->funcs[f];
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++) {
+        const ir_event *e = &fn->blocks[b].ev[i];
+        if (e->kind != EV_GLOBAL || !e->callee_usr) continue;
+        ft_gvar *g = gvar(ft, e->callee_usr);
+        if (g->nuses == g->cap) {
+          g->cap = g->cap ? g->cap * 2 : 4;
+          g->uses = xrealloc(g->uses, sizeof(ft_use) * (size_t)g->cap);
+        }
+        g->uses[g->nuses++] = (ft_use){f, e};
+      }
+  }
+  /* roots: Python (entry hints), initialisation (PyInit_, the functions
+   * module definitions and their slots name: Py_mod_exec, m_free, ...) */
+  for (int f = 0; f < n; f++)
+    if (is_pyinit(p->funcs[f])) ft->fn[f] |= FTF_INIT | FTF_PYINIT;
+  for (int t = 0; t < nunits; t++)
+    for (int i = 0; i < units[t]->nglobals; i++) {
+      const ir_global *d = &units[t]->globals[i];
+      if (d->kind == GK_PLAIN) continue;
+      for (int r = 0; r < d->nrefs; r++) {
+        int f = fn_of(ft, d->refs[r]);
+        if (f >= 0) ft->fn[f] |= FTF_INIT;
+      }
+    }
+  /* Python calls what its tables and slots name (entry hints held); a C
+   * thread's start routine is not Python's, and raced before as after */
+  for (int t = 0; t < nunits; t++)
+    for (int h = 0; h < units[t]->nhints; h++) {
+      int f = fn_of(ft, units[t]->hints[h].usr);
+      if (f >= 0 && units[t]->hints[h].kind == ENTRY_HELD && !(ft->fn[f] & FTF_INIT)) ft->fn[f] |= FTF_PY;
+    }
+  int *queue = xmalloc(sizeof(int) * ((size_t)n + 1));
+  ft->py_from = xmalloc(sizeof(int) * ((size_t)n + 1));
+  for (int f = 0; f < n; f++) ft->py_from[f] = -1;
+  reach_by_calls(p, ft->fn, FTF_PY, queue, ft->py_from);
+  reach_by_calls(p, ft->fn, FTF_INIT, queue, NULL);
+  reach_by_calls(p, ft->fn, FTF_PYINIT, queue, NULL);
+  /* module definitions, and the scope of those that declare */
+  walk w = {ft, p, queue, 0, NULL, 0, 0};
+  for (int t = 0; t < nunits; t++)
+    for (int i = 0; i < units[t]->nglobals; i++) {
+      const ir_global *d = &units[t]->globals[i];
+      ft_gvar *g = strmap_get(&ft->gvars, d->usr);
+      if (d->kind != GK_MODULE_DEF || !g || g->def != d) continue;
+      add_module(ft, p, d->usr, g);
+      if (ft->mods[ft->nmods - 1].decl != GIL_DECL_NOT_USED) continue;
+      ft->any_declared = true;
+      visit_key(&w, d->usr);
+      for (int u = 0; u < g->nuses; u++) visit_fn(&w, g->uses[u].fn);
+    }
+  walk_scope(&w);
+  free(w.gq);
+  free(queue);
+  /* once one module declares, every module's creator: one that does not
+   * turns the GIL back on for the whole process */
+  if (ft->any_declared)
+    for (int i = 0; i < ft->nmods; i++)
+      if (ft->mods[i].creator >= 0) ft->fn[ft->mods[i].creator] |= FTF_SCOPE;
+  lock_helpers(p, ft);
+  /* containers the program changes, by how they are held */
+  for (int f = 0; f < n; f++) {
+    const ir_func *fn = p->funcs[f];
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++) {
+        const ir_event *e = &fn->blocks[b].ev[i];
+        int a = (e->kind == EV_CALL || e->kind == EV_OBJMACRO) && !(e->gflags & CF_FILLS_NEW)
+                    ? ft_mutator_arg(e->callee) : -1;
+        char shape[SHAPE_MAX];
+        if (a < 0 || a >= IR_MAX_ARGS || !shape_of(&fn->blocks[b], i, e->argtext[a], shape, sizeof shape)) continue;
+        void **slot = strmap_at(&ft->changed, shape);
+        if (!*slot) {
+          ft_use *u = arena_alloc(&ft->changed.A, sizeof *u);
+          *u = (ft_use){f, e};
+          *slot = u;
+        }
+      }
+  }
+  return ft;
+}
+
+static void free_uses(const char *key, void *val, void *ctx) {
+  (void)key; (void)ctx;
+  free(((ft_gvar *)val)->uses);
+}
+
+void ft_free(struct ft_program *ft) {
+  if (!ft) return;
+  strmap_each(&ft->gvars, free_uses, NULL);
+  strmap_free(&ft->gvars);
+  strmap_free(&ft->fnkeys);
+  strmap_free(&ft->changed);
+  free(ft->fn);
+  free(ft->py_from);
+  free(ft->locks);
+  free(ft->mods);
+  free(ft);
+}
+
+bool ft_rule_applies(const engine_program *p, int rule, int fn) {
+  if (rule < 0 || rule >= R_COUNT || rule_table[rule].default_on != RULE_AUTO || p->rules_everywhere[rule]) return true;
+  return p->ft && fn >= 0 && fn < p->ft->nfuncs && (p->ft->fn[fn] & FTF_SCOPE);
+}
+
+/* ---------- transfer functions ---------- */
+
+int ft_cs_object_var(const ir_event *e) {
+  int i = ft_cs_object_arg(e->callee);
+  return i >= 0 && i < e->nargs && i < IR_MAX_ARGS ? e->argvar[i] : -1;
+}
+
+/* The argument a container API works on (PyDict_SetItem(d, ...): d), which
+ * does not escape by being passed; -1 for other calls. */
+static int container_arg(const ir_event *e) {
+  static const char *const prefixes[] = {"PyDict_", "PyList_", "PyTuple_", "PySet_", "PyFrozenSet_", "PyAnySet_",
+                                         "PySequence_", "PyMapping_", "PyObject_GetItem", "PyObject_SetItem",
+                                         "PyObject_DelItem", "PyObject_Length", "PyObject_Size", NULL};
+  if (!e->callee || !e->python_api) return -1;
+  for (int i = 0; prefixes[i]; i++)
+    if (!strncmp(e->callee, prefixes[i], strlen(prefixes[i]))) return 0;
+  return -1;
+}
+
+void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
+  gstate *k = &s->k;
+  const ft_lock_fact *lk = ft_lock_lookup(e->callee);
+  int d = lk ? (lk->acquire ? 1 : -1)
+          : e->gflags & CF_LOCK_TAKE ? 1
+          : e->gflags & CF_LOCK_GIVE ? -1
+          : e->callee_fn >= 0 && c->p->ft && e->callee_fn < c->p->ft->nfuncs ? c->p->ft->locks[e->callee_fn] : 0;
+  if (d > 0 && k->ft.locks < STATE_MAX_LOCKS) k->ft.locks++;
+  else if (d < 0 && k->ft.locks > 0) k->ft.locks--;
+  int keep = container_arg(e);
+  for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++)
+    if (e->argvar[i] >= 0 && i != keep) k->v[e->argvar[i]].fresh = 0;
+  if (e->result_var >= 0 && ft_is_fresh(e->callee)) k->v[e->result_var].fresh = 1;
+}
+
+/* ---------- questions ---------- */
+
+static uint8_t flags_of(check_ctx *c) {
+  const struct ft_program *ft = c->p->ft;
+  return ft && c->fi >= 0 && c->fi < ft->nfuncs ? ft->fn[c->fi] : 0;
+}
+
+bool check_python_reachable(check_ctx *c) { return (flags_of(c) & FTF_PY) != 0; }
+int check_python_caller(check_ctx *c) {
+  const struct ft_program *ft = c->p->ft;
+  return ft && c->fi >= 0 && c->fi < ft->nfuncs ? ft->py_from[c->fi] : -1;
+}
+bool check_init_only(check_ctx *c) { return (flags_of(c) & (FTF_INIT | FTF_PY)) == FTF_INIT; }
+bool check_program_declares_free_threading(check_ctx *c) { return c->p->ft && c->p->ft->any_declared; }
+
+/* An object's spelling without spaces, casts and outer parentheses:
+ * "(PyObject *) self" and "self" are one. */
+static void norm(const char *in, char *out, size_t cap) {
+  size_t n = 0;
+  for (const char *p = in; *p && n + 1 < cap; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\n') out[n++] = *p;
+  out[n] = 0;
+  for (int round = 0; round < 8; round++) {
+    size_t len = strlen(out);
+    if (!strncmp(out, "_PyObject_CAST(", 15) && len > 16 && out[len - 1] == ')') {
+      memmove(out, out + 15, len - 15);
+      out[len - 16] = 0;
+      continue;
+    }
+    if (out[0] != '(') break;
+    /* the parenthesis that closes the first */
+    int depth = 0;
+    size_t close = 0;
+    for (size_t i = 0; i < len; i++) {
+      if (out[i] == '(') depth++;
+      else if (out[i] == ')' && --depth == 0) { close = i; break; }
+    }
+    if (!close) break;
+    if (close == len - 1) {                 /* (x) */
+      memmove(out, out + 1, len - 2);
+      out[len - 2] = 0;
+    } else if (memchr(out, '*', close)) {    /* (T *)x */
+      memmove(out, out + close + 1, len - close);
+    } else {
+      break;
+    }
+  }
+}
+
+/* Does the section's object LOCKED protect the object OBJ: the same, or
+ * OBJ is a member of it ('self' protects 'self->dict', 'self.x'). */
+static bool protects(const char *locked, const char *obj) {
+  char a[256], b[256];
+  norm(locked, a, sizeof a);
+  norm(obj, b, sizeof b);
+  size_t la = strlen(a);
+  if (!la) return false;
+  if (!strcmp(a, b)) return true;
+  return !strncmp(a, b, la) && (!strncmp(b + la, "->", 2) || b[la] == '.');
+}
+
+const char *check_cs_object(check_ctx *c, int i) {
+  if (!c->s || i < 0 || i >= c->s->k.cs.n) return NULL;
+  const ir_event *b = walk_event(c, c->s->w.cs[i], NULL);
+  if (!b) return NULL;
+  int a = ft_cs_object_arg(b->callee);
+  if (a < 0 && b->macro) a = ft_cs_object_arg(b->macro);
+  return a >= 0 && a < IR_MAX_ARGS ? b->argtext[a] : NULL;
+}
+
+bool check_cs_locks(check_ctx *c, const char *text, int var) {
+  if (!c->s) return false;
+  const gstate *k = &c->s->k;
+  for (int i = 0; i < k->cs.n; i++) {
+    if (var >= 0 && k->cs.var[i] == var) return true;
+    const ir_event *b = walk_event(c, c->s->w.cs[i], NULL);
+    if (!b) return true;   /* not known: precision before recall */
+    int a = ft_cs_object_arg(b->callee);
+    if (a < 0) return true;   /* a mutex form: it protects what the user means it to */
+    /* Py_BEGIN_CRITICAL_SECTION2(a, b): both */
+    bool two = strstr(b->callee, "2") != NULL;
+    for (int j = a; j <= a + (two ? 1 : 0) && j < IR_MAX_ARGS; j++) {
+      if (!b->argtext[j]) return true;
+      if (text && protects(b->argtext[j], text)) return true;
+      if (var >= 0 && b->argvar[j] == var) return true;
+    }
+  }
+  return false;
+}
+
+int check_container_changed(check_ctx *c, const char *text, int ev_id, check_access *where) {
+  int b = -1;
+  if (!walk_event(c, ev_id, &b) || !c->p->ft) return -1;
+  char shape[SHAPE_MAX];
+  if (!shape_of(&c->fn->blocks[b], ev_id - c->ev_base[b], text, shape, sizeof shape)) return -1;
+  const ft_use *u = strmap_get(&c->p->ft->changed, shape);
+  if (!u) return 0;
+  if (where) *where = (check_access){u->fn, u->e};
+  return 1;
+}
+
+int check_modules_created(check_ctx *c, const check_module **out, int max) {
+  const struct ft_program *ft = c->p->ft;
+  int n = 0;
+  for (int i = 0; ft && i < ft->nmods && n < max; i++)
+    if (ft->mods[i].creator == c->fi) out[n++] = &ft->mods[i];
+  return n;
+}
+
+int check_global_uses(check_ctx *c, const char *key, check_access *out, int max) {
+  const struct ft_program *ft = c->p->ft;
+  const ft_gvar *g = ft && key ? strmap_get(&ft->gvars, key) : NULL;
+  int n = 0;
+  if (!g) return 0;
+  /* writes in other functions, then reads elsewhere */
+  for (int pass = 0; pass < 2; pass++)
+    for (int u = 0; u < g->nuses && n < max; u++) {
+      const ir_event *e = g->uses[u].e;
+      if (g->uses[u].fn == c->fi) continue;
+      bool write = e->gaccess == GA_WRITE;
+      if (pass == 0 ? !write : write || e->gaccess != GA_READ) continue;
+      bool dup = false;
+      for (int j = 0; j < n; j++)
+        if (out[j].fn == g->uses[u].fn && out[j].e->gaccess == e->gaccess) dup = true;
+      if (dup) continue;
+      out[n++] = (check_access){g->uses[u].fn, e};
+    }
+  return n;
+}
+
+#define PATH_SCAN_NODES 256
+
+/* Does the condition's text, when it is TRUE (or false), say that NAME is
+ * unset: '!g', 'g == NULL', 'g == 0' true; 'g', 'g != NULL' false? */
+static bool says_unset(const char *text, const char *name, bool truth) {
+  char t[256];
+  size_t n = 0;
+  for (const char *p = text; *p && n + 1 < sizeof t; p++)
+    if (*p != ' ' && *p != '\t') t[n++] = *p;
+  t[n] = 0;
+  while (n >= 2 && t[0] == '(' && t[n - 1] == ')') { memmove(t, t + 1, n - 2); n -= 2; t[n] = 0; }
+  size_t ln = strlen(name);
+  char buf[300];
+  static const char *const unset_forms[] = {"!%s", "%s==NULL", "%s==0", "NULL==%s", "0==%s", "!(%s)", NULL};
+  static const char *const set_forms[] = {"%s", "%s!=NULL", "%s!=0", "NULL!=%s", "0!=%s", NULL};
+  if (ln > 200) return false;
+  for (int i = 0; unset_forms[i]; i++) {
+    snprintf(buf, sizeof buf, unset_forms[i], name);
+    if (!strcmp(t, buf)) return truth;
+  }
+  for (int i = 0; set_forms[i]; i++) {
+    snprintf(buf, sizeof buf, set_forms[i], name);
+    if (!strcmp(t, buf)) return !truth;
+  }
+  return false;
+}
+
+const ir_cond *check_path_tested_unset(check_ctx *c, const char *name) {
+  if (!name) return NULL;
+  int steps = 0;
+  for (node *x = c->cur; x && x->pred && steps < PATH_SCAN_NODES; x = x->pred, steps++) {
+    if (x->edge_cond < 0) continue;
+    const ir_cond *cd = &c->fn->conds[x->edge_cond];
+    if (cd->text && says_unset(cd->text, name, x->edge_sense != cd->text_negated)) return cd;
+  }
+  return NULL;
+}
+
+/* ---------- the dump ---------- */
+
+void ft_state_print(FILE *out, const gstate *k, const char *const *names, int nvars) {
+  if (k->ft.locks) fprintf(out, " locks=%u", k->ft.locks);
+  bool any = false;
+  for (int v = 0; v < nvars && v < IR_MAX_VARS; v++)
+    if (k->v[v].fresh) {
+      fprintf(out, "%s%s", any ? " " : " fresh=[", names[v]);
+      any = true;
+    }
+  if (any) fputc(']', out);
+}

@@ -1,0 +1,16 @@
+/* ft.h: the free-threading model's transfer functions, for engine.c (the
+ * questions the rules ask are in checker.h, the program-wide part in
+ * engine.h). */
+#ifndef GILCHECK_FT_H
+#define GILCHECK_FT_H
+#include "walk.h"
+
+/* After a call without a built-in effect: a lock taken or given back (a
+ * known lock, or a project function that only takes or only gives one), a
+ * new container in its result, and the arguments that escape (all but the
+ * container a PyDict_/PyList_/... function works on). */
+void ft_after_call(check_ctx *c, pstate *s, const ir_event *e);
+/* The tracked local a critical section's begin locks, or -1. */
+int ft_cs_object_var(const ir_event *e);
+
+#endif
