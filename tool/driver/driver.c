@@ -583,6 +583,16 @@ static const bool *rules_of(driver *d, const gc_config *c) {
   return d->rulesets[d->nrulesets++].rules;
 }
 
+/* Free threading: the rules on by default only where a module declares
+ * free-threading support (rules.def's 2) that the configuration or --checks
+ * turns on by name or glob report everywhere. */
+static void rules_forced(driver *d, const gc_config *c, bool forced[R_COUNT]) {
+  memset(forced, 0, sizeof(bool) * R_COUNT);
+  if (c)
+    for (int i = 0; i < c->checks.n; i++) checks_apply(forced, c->checks.v[i], NULL);
+  checks_apply(forced, d->o.checks, NULL);
+}
+
 static bool rule_enabled_for(void *ctx, const char *file, const char *rule) {
   driver *d = ctx;
   int r = rule_by_id(rule);
@@ -598,12 +608,17 @@ static void check_globs(const char *checks) {
 }
 
 static int list_rules(driver *d) {
-  const bool *on = rules_of(d, config_of(d, "_"));
+  const gc_config *c = config_of(d, "_");
+  const bool *on = rules_of(d, c);
+  bool forced[R_COUNT];
+  rules_forced(d, c, forced);
   size_t w = 0;
   for (int r = 0; r < R_COUNT; r++)
     if (strlen(rule_table[r].id) > w) w = strlen(rule_table[r].id);
   for (int r = 0; r < R_COUNT; r++)
-    printf("  %-*s  %-5s  %s\n", (int)w, rule_table[r].id, on[r] ? "[on]" : "[off]", rule_table[r].summary);
+    printf("  %-*s  %-6s  %s\n", (int)w, rule_table[r].id,
+           !on[r] ? "[off]" : rule_table[r].default_on == RULE_AUTO && !forced[r] ? "[auto]" : "[on]",
+           rule_table[r].summary);
   return d->status;
 }
 
@@ -799,6 +814,9 @@ int driver_main(int argc, char **argv) {
     if (c && log_is_verbose() && !o->config_file) log_verbose("%s: configuration from %s", shown[i], c->path);
     const bool *r = rules_of(d, c);
     for (int k = 0; k < R_COUNT; k++) popts.rules[k] |= r[k];
+    bool forced[R_COUNT];   /* free threading: asked for everywhere */
+    rules_forced(d, c, forced);
+    for (int k = 0; k < R_COUNT; k++) popts.rules_everywhere[k] |= forced[k] && r[k];
   }
   const gc_config **all_configs;
   int nconfigs = config_set_all(d->configs, &all_configs);
