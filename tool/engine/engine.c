@@ -269,6 +269,36 @@ static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   return sm->noreturn ? 0 : 1;
 }
 
+/* A call through a global or a struct member: the functions stored there,
+ * joined. It releases or acquires when those that do anything agree (a
+ * "threads disabled" mode stores no-ops), else its effect is unknown. It
+ * needs the GIL when every one of them does: which of several functions a
+ * member holds where is often tied to other state (a codec that reads from
+ * Python is called with the GIL, the others without), so one that needs it
+ * among others that do not says nothing. */
+static int call_slot(check_ctx *c, pstate *s, const ir_event *e, int ev) {
+  gstate *k = &s->k;
+  const fn_set *set = &c->p->sets[e->callee_set];
+  int need_held = -1, acting = -1, effect = EFF_NONE, nheld = 0;
+  bool need_released = false, all_noreturn = set->n > 0;
+  for (int i = 0; i < set->n; i++) {
+    const summary *sm = &c->p->sums[set->fn[i]];
+    if (sm->pre == PRE_HELD) { nheld++; if (need_held < 0) need_held = set->fn[i]; }
+    if (sm->pre == PRE_RELEASED) need_released = true;
+    if (!sm->noreturn) all_noreturn = false;
+    if (sm->noreturn || sm->effect == EFF_NONE) continue;
+    if (acting < 0) { acting = set->fn[i]; effect = sm->effect; }
+    else if (effect != sm->effect) effect = EFF_UNKNOWN;
+  }
+  escape_args(s, e);
+  if (effect == EFF_RELEASES) do_release(c, s, e, ev, acting, RH_CALLEE);
+  else if (effect == EFF_ACQUIRES) do_acquire(c, s, e, ev, acting, true);
+  else if (effect == EFF_UNKNOWN) { if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN; }
+  else if (need_held >= 0 && nheld == set->n) use_api(c, s, e, ev, need_held);
+  else if (need_released) need_released_entry(c, s, ev);
+  return all_noreturn ? 0 : 1;
+}
+
 /* Declared with a gilcheck annotation, defined outside what is analysed. */
 static int call_annotated(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   escape_args(s, e);
@@ -278,10 +308,21 @@ static int call_annotated(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   return e->noreturn ? 0 : 1;
 }
 
+/* In a signal handler every C-API call but the async-signal-safe ones is
+ * a use; after finalization, so is taking the GIL back (the runtime is
+ * gone). Those the plain rule does not count already. */
+static bool special_use(check_ctx *c, const ir_event *e, bool counted) {
+  if (counted || !e->python_api) return false;
+  uint8_t k = c->p->entry[c->fi];
+  if (k == ENTRY_SIGNAL) return !api_is_signal_safe(e->callee);
+  if (k == ENTRY_FINALIZED) return e->api && (e->api->effect == FX_ENSURE || e->api->effect == FX_ACQUIRE);
+  return false;
+}
+
 /* The C API with no effect, and everything else. */
 static int call_plain(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   bool needs = e->api ? e->api->needs_gil : e->python_api;
-  if (needs) use_api(c, s, e, ev, -1);
+  if (needs || special_use(c, e, needs)) use_api(c, s, e, ev, -1);
   escape_args(s, e);
   return e->noreturn ? 0 : 1;
 }
@@ -544,7 +585,8 @@ static bool needs_plainly(api_effect fx) {
 static int call_effect(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate *out) {
   api_effect fx = e->api->effect;
   int a0 = e->nargs > 0 ? e->argvar[0] : -1;
-  if (e->api->needs_gil && needs_plainly(fx)) use_api(c, s, e, ev, -1);
+  bool plain = e->api->needs_gil && needs_plainly(fx);
+  if (plain || special_use(c, e, plain)) use_api(c, s, e, ev, -1);
   switch (fx) {
   case FX_RELEASE: fx_release(c, s, e, ev); break;
   case FX_RELEASE_KEEP: fx_release_keep(c, s, e, ev, a0); break;
@@ -594,7 +636,8 @@ static int apply_call(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate
   bool misused = forget_deleted_args(s, e, fx);
   if (e->result_var >= 0) set_result(s, e, ev, (var_dom){0});
   int n;
-  if (fx == FX_NONE && e->callee_fn >= 0) n = call_project(c, s, e, ev);
+  if (e->slot) n = e->callee_set >= 0 ? call_slot(c, s, e, ev) : (escape_args(s, e), 1);
+  else if (fx == FX_NONE && e->callee_fn >= 0) n = call_project(c, s, e, ev);
   else if (fx == FX_NONE && e->callee_annot && !e->api) n = call_annotated(c, s, e, ev);
   else if (fx == FX_NONE) n = call_plain(c, s, e, ev);
   else {
@@ -677,8 +720,17 @@ static void apply_leave_region(check_ctx *c, pstate *s, const ir_event *e, int e
   }
 }
 
+/* What the summaries' walks see at calls and function references, for the
+ * entries of C libraries' callbacks (entry.c). */
+static void observe(check_ctx *c, const pstate *s, const ir_event *e, int ev) {
+  if (!c->obs || s->k.approx || (e->kind != EV_CALL && e->kind != EV_FNREF)) return;
+  static const uint8_t bit[] = {OBS_AT_ENTRY, OBS_HELD, OBS_RELEASED, OBS_UNKNOWN};
+  c->obs[ev] |= bit[s->k.gil.state <= GIL_UNKNOWN ? s->k.gil.state : GIL_UNKNOWN];
+}
+
 static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate *out, int *nout) {
   settle_pending(&s->k);
+  observe(c, s, e, ev);
   switch (e->kind) {
   case EV_CALL:
     *nout = apply_call(c, s, e, ev, out);
@@ -697,8 +749,12 @@ static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, psta
 
 /* ---------- exits ---------- */
 
+static bool entry_is_released(uint8_t kind) {
+  return kind == ENTRY_RELEASED || kind == ENTRY_FINALIZED || kind == ENTRY_SIGNAL;
+}
+
 static bool entered_released(check_ctx *c, const gstate *k) {
-  return k->gil.entry_need == NEED_RELEASED || c->p->entry[c->fi] == ENTRY_RELEASED;
+  return k->gil.entry_need == NEED_RELEASED || entry_is_released(c->p->entry[c->fi]);
 }
 
 static void apply_exit(check_ctx *c, pstate *s, const ir_block *b) {
@@ -1033,7 +1089,7 @@ static void precondition(check_ctx *c, summary *s) {
   engine_program *p = c->p;
   int fi = c->fi;
   if (p->entry[fi] == ENTRY_HELD) { s->pre = PRE_HELD; s->wit_loc = c->fn->loc; s->wit_what = "@entry"; }
-  else if (p->entry[fi] == ENTRY_RELEASED) s->pre = PRE_RELEASED;
+  else if (entry_is_released(p->entry[fi])) s->pre = PRE_RELEASED;
   else if (c->req_held && c->req_released) s->pre = PRE_CONFLICT;
   else if (c->req_held || (c->used_at_entry && !c->req_released)) {
     if (!c->req_held) { c->req_held_ev = c->used_at_entry_ev; c->req_wit_fn = c->used_at_entry_fn; }
@@ -1078,6 +1134,10 @@ bool engine_summarize(engine_program *p, int fi) {
   }
   check_ctx c;
   ctx_init(&c, p, fi, false, NULL);
+  if (p->obs && p->obs[fi]) {
+    c.obs = p->obs[fi];
+    memset(c.obs, 0, (size_t)p->nobs[fi]);
+  }
   run(&c);
   if (c.gave_up) {
     ctx_free(&c);

@@ -15,10 +15,12 @@ const gwhere *check_where(check_ctx *c) { return c->s ? &c->s->w : NULL; }
 const ir_func *check_function(check_ctx *c) { return c->fn; }
 const engine_program *check_program(check_ctx *c) { return c->p; }
 uint8_t check_entry_kind(check_ctx *c) { return c->p->entry[c->fi]; }
-const ir_entry_hint *check_entry_hint(check_ctx *c) { return c->p->entry_hint[c->fi]; }
+const entry_reason *check_entry_hint(check_ctx *c) { return c->p->entry_why[c->fi]; }
 
 bool check_entered_released(check_ctx *c) {
-  return check_entry_kind(c) == ENTRY_RELEASED || (c->s && c->s->k.gil.entry_need == NEED_RELEASED);
+  uint8_t k = check_entry_kind(c);
+  return k == ENTRY_RELEASED || k == ENTRY_FINALIZED || k == ENTRY_SIGNAL ||
+         (c->s && c->s->k.gil.entry_need == NEED_RELEASED);
 }
 
 const summary *check_summary(check_ctx *c, int fn) {
@@ -80,6 +82,14 @@ void check_publish_drafts(check_ctx *c) {
   if (c->out) diag_move_all(c->out, &c->drafts[c->rule]);
 }
 
+void check_publish_draft(check_ctx *c, int i) {
+  gc_findings *d = &c->drafts[c->rule];
+  if (!c->out || i < 0 || i >= d->n) return;
+  const gc_finding *x = &d->v[i];
+  gc_finding *f = diag_add(c->out, x->rule, x->severity, x->loc, x->function, "%s", x->msg);
+  for (int k = 0; k < x->nnotes; k++) diag_note(f, x->notes[k].loc, "%s", x->notes[k].msg);
+}
+
 int check_ndrafts(check_ctx *c) { return c->drafts[c->rule].n; }
 
 gc_finding *check_draft_at(check_ctx *c, int i) {
@@ -107,11 +117,14 @@ void check_note_event(check_ctx *c, gc_finding *f, int id, const char *fmt, ...)
 void check_note_release(check_ctx *c, gc_finding *f) {
   if (!f || !c->s) return;
   const gstate *k = &c->s->k;
-  if (k->gil.how == RH_ENTRY) {
-    const ir_entry_hint *h = check_entry_hint(c);
+  if (k->gil.how == RH_ENTRY || k->gil.how == RH_FINALIZED || k->gil.how == RH_SIGNAL) {
+    const entry_reason *h = check_entry_hint(c);
     const ir_event *why = walk_event(c, c->s->w.entry_evidence, NULL);
     if (!why && c->req_released) why = walk_event(c, c->req_released_ev, NULL);
-    if (h) diag_note(f, h->loc, "'%s' runs without the GIL: %s", c->fn->name, h->why);
+    if (h && h->sentence) diag_note(f, h->loc, "%s", h->why);
+    else if (h) diag_note(f, h->loc, "'%s' runs without the GIL: %s", c->fn->name, h->why);
+    if (h && h->loc2.file && h->why2) diag_note(f, h->loc2, "%s", h->why2);
+    if (h) return;
     else if (why && why->kind == EV_CALL && why->api && why->api->effect == FX_ENSURE)
       diag_note(f, why->loc, "'%s' may be entered without the GIL: it calls '%s' here", c->fn->name,
                 check_event_name(why));

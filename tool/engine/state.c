@@ -21,8 +21,10 @@ void state_init(pstate *s, uint8_t entry_kind) {
   switch (entry_kind) {
   case ENTRY_HELD: s->k.gil.state = GIL_HELD; break;
   case ENTRY_RELEASED:
+  case ENTRY_FINALIZED:
+  case ENTRY_SIGNAL:
     s->k.gil.state = GIL_RELEASED;
-    s->k.gil.how = RH_ENTRY;
+    s->k.gil.how = entry_kind == ENTRY_FINALIZED ? RH_FINALIZED : entry_kind == ENTRY_SIGNAL ? RH_SIGNAL : RH_ENTRY;
     s->k.cur_ts = CUR_NONE;
     break;
   default: s->k.gil.state = GIL_ENTRY; break;
@@ -61,8 +63,9 @@ const char *gil_state_name(gil_state s) {
 const char *release_how_name(release_how h) {
   static const char *const n[] = {"", "saved in a local", "thread state lost", "thread state stored",
                                   "by a callee", "by PyGILState_Release", "at entry",
-                                  "thread state deleted", "interpreter ended"};
-  return h <= RH_END_INTERPRETER ? n[h] : "?";
+                                  "thread state deleted", "interpreter ended", "after finalization",
+                                  "in a signal handler"};
+  return h <= RH_SIGNAL ? n[h] : "?";
 }
 
 const char *ts_state_name(ts_state s) {

@@ -49,6 +49,8 @@ typedef enum release_how {   /* GIL_RELEASED: how it came to be released */
   RH_ENTRY,              /* the function was entered without it */
   RH_DELETE_CURRENT,     /* PyThreadState_DeleteCurrent */
   RH_END_INTERPRETER,    /* Py_EndInterpreter: no thread state is attached */
+  RH_FINALIZED,          /* the function runs after Python is finalized (Py_AtExit) */
+  RH_SIGNAL,             /* the function is a signal handler: any thread, at any point */
 } release_how;
 
 typedef enum entry_need {    /* what this path has found the function needs at entry */

@@ -61,6 +61,7 @@ struct check_ctx {
   void *scratch[R_COUNT];
   gc_findings drafts[R_COUNT];
   FILE *dump;
+  uint8_t *obs;               /* the GIL states seen at each call and reference (summaries) */
 };
 
 const ir_event *walk_event(check_ctx *c, int id, int *block);
