@@ -290,33 +290,108 @@ static const ir_event *event_of_id(const ir_func *fn, int id) {
   return NULL;
 }
 
-bool entry_update(engine_program *p, const entry_world *W) {
-  arena *A = W->A;
-  int n = p->nfuncs;
-  resolver R = {p, xcalloc((size_t)n + 1, sizeof(sites)), xcalloc((size_t)n + 1, 1),
-                xcalloc((size_t)n + 1, sizeof(site)), xcalloc((size_t)n + 1, 1)};
-  for (int f = 0; f < n; f++) {
+/* Who calls whom: every direct call site, and calls through a pointer
+ * that holds one function only (which of several is called where cannot
+ * be told: a codec's decode member). */
+static void index_callers(const engine_program *p, sites *callers) {
+  for (int f = 0; f < p->nfuncs; f++) {
     const ir_func *fn = p->funcs[f];
     int id = 0;
     for (int b = 0; b < fn->nblocks; b++)
       for (int i = 0; i < fn->blocks[b].nev; i++, id++) {
         const ir_event *e = &fn->blocks[b].ev[i];
-        int targets[1] = {e->callee_fn};
-        const int *t = targets;
-        int nt = e->kind == EV_CALL && e->callee_fn >= 0 ? 1 : 0;
-        /* through a pointer that holds one function only: which of several
-         * is called where cannot be told (a codec's decode member) */
-        if (e->kind == EV_CALL && e->callee_set >= 0 && p->sets[e->callee_set].n == 1) {
-          t = p->sets[e->callee_set].fn;
-          nt = 1;
+        int t = -1;
+        if (e->kind == EV_CALL && e->callee_fn >= 0) t = e->callee_fn;
+        else if (e->kind == EV_CALL && e->callee_set >= 0 && p->sets[e->callee_set].n == 1)
+          t = p->sets[e->callee_set].fn[0];
+        if (t < 0) continue;
+        sites *s = &callers[t];
+        if (s->n == s->cap) {
+          s->cap = s->cap ? s->cap * 2 : 4;
+          s->v = xrealloc(s->v, sizeof(site) * (size_t)s->cap);
         }
-        for (int k = 0; k < nt; k++) {
-          sites *s = &R.callers[t[k]];
-          if (s->n == s->cap) { s->cap = s->cap ? s->cap * 2 : 4; s->v = xrealloc(s->v, sizeof(site) * (size_t)s->cap); }
-          s->v[s->n++] = (site){f, id};
-        }
+        s->v[s->n++] = (site){f, id};
       }
   }
+}
+
+/* The calls into each C library (scope -> sites), from every function. */
+static void index_library_calls(const engine_program *p, arena *A, strmap *by_scope) {
+  strmap scope_of = {0};   /* header -> scope, computed once per header */
+  for (int f = 0; f < p->nfuncs; f++) {
+    const ir_func *fn = p->funcs[f];
+    int id = 0;
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++, id++) {
+        const ir_event *c = &fn->blocks[b].ev[i];
+        if (c->kind != EV_CALL || c->callee_fn >= 0 || c->slot || c->python_api || !c->callee_header) continue;
+        void **sc = strmap_at(&scope_of, c->callee_header);
+        if (!*sc) *sc = (void *)library_of(A, c->callee_header);
+        void **slot = strmap_at(by_scope, *sc);
+        if (!*slot) *slot = arena_alloc(A, sizeof(sites));
+        sites *s = *slot;
+        if (s->n == s->cap) {
+          int nc = s->cap ? s->cap * 2 : 8;
+          site *nv = arena_alloc(A, sizeof(site) * (size_t)nc);
+          if (s->n) memcpy(nv, s->v, sizeof(site) * (size_t)s->n);
+          s->v = nv;
+          s->cap = nc;
+        }
+        s->v[s->n++] = (site){f, id};
+      }
+  }
+  strmap_free(&scope_of);
+}
+
+/* The note of a callback that may be entered without the GIL. */
+static entry_reason *callback_reason(const engine_program *p, arena *A, const ir_event *e, cb_fate fate,
+                                     bool registered_released, site wit, site lib_wit) {
+  const ir_fnref *r = e->fnref;
+  entry_reason *why = arena_alloc(A, sizeof *why);
+  why->loc = e->loc;
+  why->sentence = true;
+  const char *how = fate == FATE_KEPT ? "; the library keeps it and may call it back from any call into it"
+                    : fate == FATE_RUN ? "; it calls it back before returning"
+                                       : "";
+  const ir_event *c = NULL;
+  if (!registered_released && lib_wit.fn >= 0) {
+    why->why = arena_printf(A, "registered with '%s' here%s", r->registrar, how);
+    c = event_of_id(p->funcs[lib_wit.fn], lib_wit.ev);
+    if (c)
+      why->why2 = c->callee_fn >= 0 || c->slot
+                      ? arena_printf(A, "'%s', which calls into the same library, is called here with the GIL released",
+                                     c->callee ? c->callee : "?")
+                      : arena_printf(A, "'%s' is called here with the GIL released, and may call it back",
+                                     c->callee ? c->callee : "?");
+  } else {
+    why->why = arena_printf(A, "registered with '%s' here, with the GIL released%s", r->registrar, how);
+    /* registered in a function called with the GIL released: where */
+    c = wit.fn >= 0 ? event_of_id(p->funcs[wit.fn], wit.ev) : NULL;
+    if (c && c != e) why->why2 = arena_printf(A, "'%s' is called here with the GIL released", c->callee ? c->callee : "?");
+  }
+  if (why->why2) why->loc2 = c->loc;
+  return why;
+}
+
+/* A registration with a C library (an EV_FNREF to a function the program
+ * does not define), or NULL. */
+static const ir_fnref *library_registration(const ir_event *e) {
+  const ir_fnref *r = e->kind == EV_FNREF ? e->fnref : NULL;
+  if (!r || r->how == FNREF_STORE || !r->registrar) return NULL;
+  if (r->registrar_python) return NULL;       /* CPython's own registrations */
+  if (r->registrar_defined) return NULL;      /* its body is there to see (a static inline): not a library */
+  if (thread_creator_lookup(r->registrar) || registrar_lookup(r->registrar)) return NULL;   /* entry_link's */
+  return r;
+}
+
+bool entry_update(engine_program *p, const entry_world *W) {
+  arena *A = W->A;
+  int n = p->nfuncs;
+  resolver R = {p, xcalloc((size_t)n + 1, sizeof(sites)), xcalloc((size_t)n + 1, 1),
+                xcalloc((size_t)n + 1, sizeof(site)), xcalloc((size_t)n + 1, 1)};
+  index_callers(p, R.callers);
+  strmap library_calls = {0};
+  bool indexed = false;
   bool changed = false;
   uint8_t *given = xcalloc((size_t)n + 1, 1);
   for (int f = 0; f < n; f++) {
@@ -326,71 +401,32 @@ bool entry_update(engine_program *p, const entry_world *W) {
       for (int i = 0; i < fn->blocks[b].nev; i++) {
         id++;
         const ir_event *e = &fn->blocks[b].ev[i];
-        if (e->kind != EV_FNREF || !e->fnref || e->fnref->how == FNREF_STORE) continue;
-        const ir_fnref *r = e->fnref;
-        if (r->registrar_python || !r->registrar) continue;                /* CPython's own registrations */
-        if (r->registrar_defined) continue;     /* its body is there to see (a static inline): not a library */
-        if (thread_creator_lookup(r->registrar) || registrar_lookup(r->registrar)) continue;
+        const ir_fnref *r = library_registration(e);
+        if (!r) continue;
+        if (usr_index(W->usrs, r->registrar_usr) >= 0) continue;   /* the program's own function */
         cb_fate fate = fate_of(r);
-        site wit = {-1, -1};
+        site wit = {-1, -1}, lib_wit = {-1, -1};
         uint8_t bits = state_at(&R, f, id, 0, &wit);
-        const char *scope = fate == FATE_KEPT ? library_of(A, r->header) : NULL;
-        site lib_wit = {-1, -1};
-        if (scope) {
+        bool registered_released = (bits & OBS_RELEASED) != 0;
+        if (fate == FATE_KEPT && !registered_released) {
           /* every call into the same library, wherever it is */
-          for (int g = 0; g < n && !(bits & OBS_RELEASED && lib_wit.fn >= 0); g++) {
-            const ir_func *gf = p->funcs[g];
-            int gid = -1;
-            for (int gb = 0; gb < gf->nblocks; gb++)
-              for (int gi = 0; gi < gf->blocks[gb].nev; gi++) {
-                gid++;
-                const ir_event *c = &gf->blocks[gb].ev[gi];
-                if (c->kind != EV_CALL || c->callee_fn >= 0 || c->python_api || !c->callee_header) continue;
-                const char *cs = library_of(A, c->callee_header);
-                if (!cs || strcmp(cs, scope)) continue;
-                site w = {-1, -1};
-                uint8_t cb = state_at(&R, g, gid, 0, &w);
-                if ((cb & OBS_RELEASED) && lib_wit.fn < 0) lib_wit = w.fn >= 0 ? w : (site){g, gid};
-                bits |= cb;
-              }
+          if (!indexed) { index_library_calls(p, A, &library_calls); indexed = true; }
+          const sites *calls = strmap_get(&library_calls, library_of(A, r->header));
+          for (int k = 0; calls && k < calls->n && lib_wit.fn < 0; k++) {
+            site w = {-1, -1};
+            if (state_at(&R, calls->v[k].fn, calls->v[k].ev, 0, &w) & OBS_RELEASED)
+              lib_wit = w.fn >= 0 ? w : calls->v[k];
           }
         }
-        if (!(bits & OBS_RELEASED)) continue;
+        if (!registered_released && lib_wit.fn < 0) continue;
         int members[MAX_MEMBERS];
         int nm = callbacks_of(r, W->tus, W->ntus, W->usrs, members, MAX_MEMBERS);
         for (int k = 0; k < nm; k++) {
           int m = members[k];
           if (p->entry[m] != ENTRY_UNKNOWN && !given[m]) continue;   /* a table or a thread creator says so */
-          entry_reason *why = arena_alloc(A, sizeof *why);
-          why->loc = e->loc;
-          why->sentence = true;
-          const char *how = fate == FATE_KEPT ? "; the library keeps it and may call it back from any call into it"
-                            : fate == FATE_RUN ? "; it calls it back before returning"
-                                               : "";
-          if (fate == FATE_KEPT && lib_wit.fn >= 0 && !(obs_at(p, f, id) & OBS_RELEASED) && wit.fn < 0) {
-            why->why = arena_printf(A, "registered with '%s' here%s", r->registrar, how);
-            const ir_event *c = event_of_id(p->funcs[lib_wit.fn], lib_wit.ev);
-            if (c) {
-              why->loc2 = c->loc;
-              why->why2 = c->callee_fn >= 0 || (c->callee_set >= 0)
-                              ? arena_printf(A, "'%s', which calls into the same library, is called here with the GIL released",
-                                             c->callee ? c->callee : "?")
-                              : arena_printf(A, "'%s' is called here with the GIL released, and may call it back",
-                                             c->callee ? c->callee : "?");
-            }
-          } else {
-            why->why = arena_printf(A, "registered with '%s' here, with the GIL released%s", r->registrar, how);
-            if (wit.fn >= 0 && (wit.fn != f || wit.ev != id)) {
-              const ir_event *c = event_of_id(p->funcs[wit.fn], wit.ev);
-              if (c) {
-                why->loc2 = c->loc;
-                why->why2 = arena_printf(A, "'%s' is called here with the GIL released", c->callee ? c->callee : "?");
-              }
-            }
-          }
           if (p->entry[m] != ENTRY_RELEASED) changed = true;
           p->entry[m] = ENTRY_RELEASED;
-          p->entry_why[m] = why;
+          p->entry_why[m] = callback_reason(p, A, e, fate, registered_released, wit, lib_wit);
           given[m] = 1;
         }
       }
@@ -401,5 +437,6 @@ bool entry_update(engine_program *p, const entry_world *W) {
   free(R.memo_wit);
   free(R.busy);
   free(given);
+  strmap_free(&library_calls);
   return changed;
 }
