@@ -183,6 +183,11 @@ static bool reaches(check_ctx *c, int from, int to, int avoid) {
   return found;
 }
 
+/* Does any block reachable from 'from' without passing through 'avoid'
+ * change the GIL or a thread state? (the body of a loop whose head is
+ * 'avoid') */
+static bool region_acts(check_ctx *c, int from, int avoid);
+
 /* Does a block change the GIL or a thread state (so the branch into it matters)? */
 static bool block_acts(check_ctx *c, int block) {
   const ir_block *b = &c->fn->blocks[block];
@@ -193,6 +198,34 @@ static bool block_acts(check_ctx *c, int block) {
     if (e->callee_fn >= 0 && c->p->sums[e->callee_fn].effect != EFF_NONE) return true;
   }
   return false;
+}
+
+static bool region_acts(check_ctx *c, int from, int avoid) {
+  int n = c->fn->nblocks;
+  char *seen = xcalloc((size_t)n, 1);
+  int *stack = xmalloc(sizeof(int) * (size_t)n);
+  int sp = 0;
+  bool acts = false;
+  if (from != avoid) { stack[sp++] = from; seen[from] = 1; }
+  while (sp > 0 && !acts) {
+    int b = stack[--sp];
+    if (block_acts(c, b)) { acts = true; break; }
+    const ir_block *bl = &c->fn->blocks[b];
+    for (int i = 0; i < bl->nsucc; i++) {
+      int t = bl->succ[i].to;
+      if (!seen[t] && t != avoid) { seen[t] = 1; stack[sp++] = t; }
+    }
+  }
+  free(seen);
+  free(stack);
+  return acts;
+}
+
+/* A loop's exit: the other way is the loop's body, which comes back to the
+ * branch. Leaving the loop says nothing about the path unless the body
+ * changes the GIL (then how often it ran matters). */
+static bool quiet_loop_exit(check_ctx *c, int branch_block, int other) {
+  return reaches(c, other, branch_block, -1) && !region_acts(c, other, branch_block);
 }
 
 #define BRANCH_NOTES_MAX 8
@@ -218,15 +251,18 @@ static void collect_branches(check_ctx *c, bool (*is_stop)(check_ctx *, node *, 
     if (block_acts(c, x->block)) acted = true;
     const ir_block *pb = &c->fn->blocks[x->pred->block];
     if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text) {
-      bool other_reaches = false;
+      bool other_reaches = false, loop_exit = false;
       for (int i = 0; i < pb->nsucc; i++)
-        if (pb->succ[i].to != x->block && reaches(c, pb->succ[i].to, target, x->pred->block))
-          other_reaches = true;
+        if (pb->succ[i].to != x->block) {
+          if (reaches(c, pb->succ[i].to, target, x->pred->block)) other_reaches = true;
+          if (quiet_loop_exit(c, x->pred->block, pb->succ[i].to)) loop_exit = true;
+        }
       /* A branch explains the path if the other way does not lead here, or
        * if the way taken changed the GIL before the next branch. The branch
        * into the stop node matters only when the other way leads here too
        * (a conditional release), not when it is an early return. */
       bool keep = stop ? other_reaches : (!other_reaches || acted);
+      if (loop_exit && !stop) keep = false;
       if (keep) {
         out->cond[out->n] = &c->fn->conds[x->edge_cond];
         out->sense[out->n] = x->edge_sense;
