@@ -9,6 +9,7 @@
  */
 #include "output.h"
 #include "xalloc.h"
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,52 @@ const char *output_rule_summary(const char *rule) {
   if (strcmp(rule, RULE_UNUSED_SUPPRESSION) == 0)
     return "a NOLINT comment naming a gilcheck rule suppresses no finding";
   return "";
+}
+
+/* The optimal string alignment distance (Levenshtein with transpositions)
+ * between A and B, capped at CAP + 1. */
+static int edit_distance(const char *a, const char *b, int cap) {
+  size_t n = strlen(a), m = strlen(b);
+  if ((n > m ? n - m : m - n) > (size_t)cap) return cap + 1;
+  int *prev2 = xcalloc(m + 1, sizeof(int)), *prev = xcalloc(m + 1, sizeof(int)), *cur = xcalloc(m + 1, sizeof(int));
+  for (size_t j = 0; j <= m; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    cur[0] = (int)i;
+    for (size_t j = 1; j <= m; j++) {
+      int cost = a[i - 1] != b[j - 1];
+      int v = prev[j] + 1;
+      if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+      if (prev[j - 1] + cost < v) v = prev[j - 1] + cost;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v) v = prev2[j - 2] + 1;
+      cur[j] = v;
+    }
+    int *t = prev2; prev2 = prev; prev = cur; cur = t;
+  }
+  int d = prev[m];
+  free(prev2);
+  free(prev);
+  free(cur);
+  return d > cap ? cap + 1 : d;
+}
+
+const char *output_rule_suggestion(const char *name, bool with_own) {
+  if (!name || !*name || strpbrk(name, "*?[")) return NULL;
+  char *norm = xstrdup(name);
+  for (char *p = norm; *p; p++) *p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
+  static const char *const own[] = {RULE_NOLINT, RULE_UNUSED_SUPPRESSION};
+  const char *best = NULL;
+  int best_d = 0;
+  for (int i = 0; i < R_COUNT + (with_own ? 2 : 0); i++) {
+    const char *id = i < R_COUNT ? rule_table[i].id : own[i - R_COUNT];
+    if (strcmp(id, name) == 0) { best = NULL; break; }          /* not a misspelling */
+    /* a few edits, and never more than a quarter of the id */
+    int cap = (int)strlen(id) / 4;
+    if (cap > 3) cap = 3;
+    int d = edit_distance(norm, id, cap);
+    if (d <= cap && (!best || d < best_d)) { best = id; best_d = d; }
+  }
+  free(norm);
+  return best;
 }
 
 /* ---- paths ---- */

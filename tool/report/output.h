@@ -38,6 +38,11 @@ char *output_uri_encode(const char *s);
 /* A rule's one-line summary, for rules.def ids and the driver's own. */
 const char *output_rule_summary(const char *rule);
 
+/* The rule id NAME is likely a misspelling of (a few edits apart, case and
+ * '_' for '-' aside), or NULL. Among the ids of rules.def, and with
+ * WITH_OWN also gilcheck-nolint and gilcheck-unused-suppression. */
+const char *output_rule_suggestion(const char *name, bool with_own);
+
 /* The documentation base: a rule's page is DOCS_RULES_URI "<id>.md". */
 #define DOCS_RULES_URI "https://github.com/gilcheck/gilcheck/blob/main/docs/rules/"
 #define GILCHECK_HOME_URI "https://github.com/gilcheck/gilcheck"
