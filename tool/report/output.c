@@ -109,6 +109,35 @@ char *path_below(const char *path, const char *dir) {
   return xstrdup(path + n + 1);
 }
 
+char *path_relative_to(const char *path, const char *dir) {
+  /* the longest common directory prefix */
+  size_t common = 0;
+  for (size_t i = 0;; i++) {
+    bool pe = path[i] == 0 || path[i] == '/', de = dir[i] == 0 || dir[i] == '/';
+    if (pe && de) {
+      common = i;
+      if (!path[i] || !dir[i]) break;
+      continue;
+    }
+    if (path[i] != dir[i]) break;
+  }
+  if (common == 0 && strcmp(dir, "/") != 0) return xstrdup(path);   /* only "/" in common */
+  if (strcmp(dir, "/") == 0) common = 0;
+  /* one ".." per directory of DIR below the common part */
+  size_t ups = 0;
+  for (const char *p = dir + common; *p; p++)
+    if (*p == '/' && p[1] && p[1] != '/') ups++;
+  const char *rest = path + common;
+  while (*rest == '/') rest++;
+  size_t len = ups * 3 + strlen(rest) + 2;
+  char *out = xmalloc(len);
+  out[0] = 0;
+  for (size_t i = 0; i < ups; i++) strcat(out, i + 1 < ups || *rest ? "../" : "..");
+  strcat(out, rest);
+  if (!out[0]) strcpy(out, ".");
+  return out;
+}
+
 char *path_display(const char *file) {
   if (!file || !file[0]) return xstrdup(file ? file : "");
   char *abs = cdb_absolute_path(file, path_cwd());

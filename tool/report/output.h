@@ -58,4 +58,9 @@ char *path_below(const char *path, const char *dir);
 /* The current directory, absolute (getcwd), cached. */
 const char *path_cwd(void);
 
+/* PATH (absolute) relative to DIR (absolute), with ".." parts when it is
+ * not below DIR; PATH itself when the two share no directory but "/".
+ * Malloc'd. */
+char *path_relative_to(const char *path, const char *dir);
+
 #endif
