@@ -50,6 +50,7 @@
 #include "log.h"
 #include "map.h"
 #include "lower.h"
+#include "output.h"
 
 #ifndef GILCHECK_VERSION
 #define GILCHECK_VERSION "unknown"
@@ -355,6 +356,16 @@ static char *entry_path(uint64_t key, const char *suffix) {
   return p;
 }
 
+/* "cache hit: FILE" or "cache miss: FILE (WHY)" under -v, FILE as paths
+ * are shown. */
+static void say_about(const gc_job *job, const char *what, const char *why) {
+  if (!G.verbose) return;
+  char *shown = path_display(job->file);
+  if (why) log_verbose("cache %s: %s (%s)", what, shown, why);
+  else log_verbose("cache %s: %s", what, shown);
+  free(shown);
+}
+
 /* ---------- writing an entry ---------- */
 
 typedef struct strtab {
@@ -472,14 +483,15 @@ void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t) {
     int err = 0;
     unsigned char *bytes = dep ? slurp(dep, MAX_ENTRY, &len, &st, &err) : NULL;
     if (!bytes) {
-      log_verbose("cache: not storing %s: cannot read %s: %s", job->file, dep ? dep : "(null)", strerror(err ? err : EINVAL));
+      if (!t->quiet)
+        log_verbose("cache: not storing %s: cannot read %s: %s", job->file, dep ? dep : "(null)", strerror(err ? err : EINVAL));
       goto out;
     }
     uint64_t h = cache_hash(bytes, len, 0);
     free(bytes);
     int64_t mt = ts_ns(st.st_mtim), ct = ts_ns(st.st_ctim);
     if ((size_t)st.st_size != len || mt > t->start_ns - SLACK_NS || ct > t->start_ns - SLACK_NS) {
-      log_verbose("cache: not storing %s: %s changed less than a second before it was read", job->file, dep);
+      if (!t->quiet) log_verbose("cache: not storing %s: %s changed less than a second before it was read", job->file, dep);
       goto out;
     }
     w_raw_str(&pay, dep);
@@ -508,19 +520,19 @@ void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t) {
   if (!final || !tmp) goto out;
   fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
-    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
+    if (!t->quiet) log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     free(tmp);
     tmp = NULL;
     goto out;
   }
   if (!write_all(fd, hdr, sizeof hdr) || !write_all(fd, pay.p, pay.n) || fchmod(fd, G.file_mode) != 0) {
-    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
+    if (!t->quiet) log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     goto out;
   }
   if (close(fd) != 0) { fd = -1; goto out; }
   fd = -1;
   if (rename(tmp, final) != 0) {
-    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
+    if (!t->quiet) log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     goto out;
   }
   free(tmp);
@@ -732,9 +744,14 @@ static bool dep_unchanged(const char *path, uint64_t size, int64_t mt, int64_t c
 }
 
 bool cache_lookup(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t) {
+  return cache_lookup_said(job, A, out, t, true);
+}
+
+bool cache_lookup_said(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t, bool say) {
   memset(t, 0, sizeof *t);
   if (!G.on) return false;
   t->on = true;
+  t->quiet = !say;
   wbuf km = {0};
   key_material(job, &km);
   t->key = cache_hash(km.p, km.n, CACHE_FORMAT);
@@ -810,13 +827,13 @@ done:
   free(km.p);
   if (hit) {
     atomic_fetch_add(&G.hits, 1);
-    log_verbose("cache hit: %s", job->file);
+    if (say) say_about(job, "hit", NULL);
     return true;
   }
   arena_free(A);
   memset(out, 0, sizeof *out);
   atomic_fetch_add(&G.misses, 1);
-  log_verbose("cache miss: %s (%s)", job->file, why);
+  if (say) say_about(job, "miss", why);
   t->start_ns = now_ns();
   return false;
 }
