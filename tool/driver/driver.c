@@ -35,6 +35,7 @@
 #include "cache.h"
 #include "cdb.h"
 #include "config.h"
+#include "explain.h"
 #include "log.h"
 #include "map.h"
 #include "options.h"
@@ -528,6 +529,11 @@ int driver_main(int argc, char **argv) {
     printf("gilcheck version %s\n%s\n", GILCHECK_VERSION, program_clang_version());
     driver_free(d);
     return 0;
+  }
+  if (o->explain) {
+    int st = explain_rule(o->explain);
+    driver_free(d);
+    return st;
   }
   if (o->checks && check_checks(o->checks)) {
     driver_free(d);

@@ -18,6 +18,7 @@ void options_usage(FILE *out) {
   fputs(
       "usage: gilcheck [options] FILE... [-- COMPILER-ARGS...]\n"
       "       gilcheck [options] -p BUILD_DIR [FILE...] [-- EXTRA-ARGS...]\n"
+      "       gilcheck --explain RULE\n"
       "       gilcheck --lsp [-v] [-p BUILD_DIR]\n"
       "\n"
       "Finds GIL and thread-state mistakes in CPython extension C code.\n"
@@ -39,6 +40,7 @@ void options_usage(FILE *out) {
       "  --checks=GLOBS       enable or disable rules, left to right over the defaults:\n"
       "                       'name' or 'glob*' enables, '-name' disables, '-*' all\n"
       "  --list-rules         list the rules, on or off after --checks, and exit\n"
+      "  --explain=RULE       print the documentation of RULE and exit\n"
       "  --config-file=FILE   use FILE instead of the .gilcheck.yml found above each file\n"
       "  --format=FORMAT      text (default), json, sarif or github\n"
       "  -o FILE              write the report to FILE instead of standard output\n"
@@ -92,7 +94,7 @@ typedef struct optdef {
 enum {
   O_CHECKS, O_LIST_RULES, O_VERBOSE, O_VERSION, O_HELP, O_FORMAT, O_OUTPUT, O_JOBS, O_SHARD,
   O_CONFIG, O_BASELINE, O_WRITE_BASELINE, O_VERIFY, O_DUMP_CFG, O_UNUSED, O_BUILD_DIR,
-  O_CACHE_DIR, O_NO_CACHE, O_COLOR, O_EXIT_ZERO, O_FAIL_ON
+  O_CACHE_DIR, O_NO_CACHE, O_COLOR, O_EXIT_ZERO, O_FAIL_ON, O_EXPLAIN
 };
 
 static const optdef long_opts[] = {
@@ -117,6 +119,7 @@ static const optdef long_opts[] = {
     {"colour", ARG_REQ, O_COLOR},
     {"exit-zero", ARG_NONE, O_EXIT_ZERO},
     {"fail-on", ARG_REQ, O_FAIL_ON},
+    {"explain", ARG_REQ, O_EXPLAIN},
     {NULL, 0, 0},
 };
 
@@ -209,6 +212,7 @@ static int apply_option(options *o, int id, const char *spelled, const char *val
       return 2;
     }
     break;
+  case O_EXPLAIN: o->explain = val; break;
   case O_BUILD_DIR: {
     /* "build/" and "build" name the same database in messages. */
     char *v = (char *)val;                       /* an argv string: ours to trim */

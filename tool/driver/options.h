@@ -20,6 +20,7 @@ typedef struct options {
   bool list_rules, version, help, verify, report_unused;
   bool dump_cfg;             /* --dump-cfg[=FUNCTION] */
   const char *dump_function; /* its FUNCTION, or NULL */
+  const char *explain;       /* --explain RULE */
   out_format format;
   const char *output;        /* -o */
   int jobs;                  /* -j */
