@@ -50,7 +50,6 @@
 #include "log.h"
 #include "map.h"
 #include "lower.h"
-#include "output.h"
 
 #ifndef GILCHECK_VERSION
 #define GILCHECK_VERSION "unknown"
@@ -356,14 +355,17 @@ static char *entry_path(uint64_t key, const char *suffix) {
   return p;
 }
 
-/* "cache hit: FILE" or "cache miss: FILE (WHY)" under -v, FILE as paths
- * are shown. */
+/* "cache hit: FILE" or "cache miss: FILE (WHY)" under -v, FILE relative
+ * to the current directory when it is below it, as paths are shown
+ * elsewhere (cache.c stands alone: the fuzz harness links it without the
+ * output code). */
 static void say_about(const gc_job *job, const char *what, const char *why) {
   if (!G.verbose) return;
-  char *shown = path_display(job->file);
+  const char *shown = job->file;
+  size_t n = G.cwd ? strlen(G.cwd) : 0;
+  if (n > 1 && strncmp(shown, G.cwd, n) == 0 && shown[n] == '/' && shown[n + 1]) shown += n + 1;
   if (why) log_verbose("cache %s: %s (%s)", what, shown, why);
   else log_verbose("cache %s: %s", what, shown);
-  free(shown);
 }
 
 /* ---------- writing an entry ---------- */
