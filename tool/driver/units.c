@@ -106,14 +106,14 @@ typedef struct loaded_db {
   bool failed, added;
 } loaded_db;
 
+/* The database in DIR, loaded once (an entry of s->dbs, which never moves). */
 static loaded_db *load_db(unit_set *s, const char *dir, bool required) {
-  loaded_db *dbs = s->dbs;
+  loaded_db **dbs = s->dbs;
   for (int i = 0; i < s->ndbs; i++)
-    if (strcmp(dbs[i].dir, dir) == 0) return &dbs[i];
+    if (strcmp(dbs[i]->dir, dir) == 0) return dbs[i];
   dbs = xrealloc(dbs, sizeof *dbs * (size_t)(s->ndbs + 1));
   s->dbs = dbs;
-  loaded_db *db = &dbs[s->ndbs++];
-  memset(db, 0, sizeof *db);
+  loaded_db *db = dbs[s->ndbs++] = xcalloc(1, sizeof *db);
   db->dir = xstrdup0(dir);
   char *json = xasprintf("%s%scompile_commands.json", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/");
   db->shown = path_display(json);
@@ -214,8 +214,9 @@ static void add_unlisted(unit_set *s, const char *file, loaded_db *db, const opt
     free(how);
   } else {
     ensure_fallback(s);
-    const char *why = db && !db->failed ? "no entry in its empty compilation database"
-                                        : "no compile_commands.json in its directory or above";
+    const char *why = !db           ? "no compile_commands.json in its directory or above"
+                      : db->failed ? "its compilation database cannot be used"
+                                   : "no entry in its empty compilation database";
     char *how = xasprintf("%s; Python include flags", why);
     k = add_unit(s, file, NULL, s->fallback, s->nfallback, NULL, 0, how, false);
     free(how);
@@ -468,11 +469,12 @@ void units_free(unit_set *s) {
     free(s->hw[i].real);
   }
   free(s->hw);
-  loaded_db *dbs = s->dbs;
+  loaded_db **dbs = s->dbs;
   for (int i = 0; i < s->ndbs; i++) {
-    free(dbs[i].dir);
-    free(dbs[i].shown);
-    cdb_free_jobs(dbs[i].jobs, dbs[i].njobs);
+    free(dbs[i]->dir);
+    free(dbs[i]->shown);
+    cdb_free_jobs(dbs[i]->jobs, dbs[i]->njobs);
+    free(dbs[i]);
   }
   free(dbs);
   for (int i = 0; i < s->nfallback; i++) free(s->fallback[i]);
