@@ -70,14 +70,16 @@
  * the new pointer in enc_* and dec_*, and update the size here. */
 #if defined(__x86_64__) && defined(__LP64__)
 _Static_assert(sizeof(gc_loc) == 16, "gc_loc changed: update cache.c");
-_Static_assert(sizeof(ir_event) == 136, "ir_event changed: update cache.c");
+_Static_assert(sizeof(ir_event) == 152, "ir_event changed: update cache.c");
 _Static_assert(sizeof(ir_cond) == 40, "ir_cond changed: update cache.c");
 _Static_assert(sizeof(ir_edge) == 8, "ir_edge changed: update cache.c");
 _Static_assert(sizeof(ir_block) == 64, "ir_block changed: update cache.c");
 _Static_assert(sizeof(ir_region) == 32, "ir_region changed: update cache.c");
 _Static_assert(sizeof(ir_func) == 112, "ir_func changed: update cache.c");
 _Static_assert(sizeof(ir_entry_hint) == 48, "ir_entry_hint changed: update cache.c");
-_Static_assert(sizeof(ir_tu) == 56, "ir_tu changed: update cache.c");
+_Static_assert(sizeof(ir_tu) == 72, "ir_tu changed: update cache.c");
+_Static_assert(sizeof(ir_fnref) == 80, "ir_fnref changed: update cache.c");
+_Static_assert(sizeof(ir_fnstore) == 56, "ir_fnstore changed: update cache.c");
 #endif
 
 /* ---------- hashing ---------- */
@@ -403,8 +405,22 @@ static void enc_event(enc *e, const ir_event *v) {
   enc_str(e, v->callee);
   enc_str(e, v->callee_usr);
   for (int i = 0; i < IR_MAX_ARGS; i++) enc_str(e, v->argtext[i]);
-  enc_str(e, v->creator);
-  /* api: looked up again by callee on reading; callee_fn: set at link */
+  enc_str(e, v->slot);
+  enc_str(e, v->callee_header);
+  if (v->kind == EV_FNREF && v->fnref) {
+    const ir_fnref *r = v->fnref;
+    enc_raw(e, r, sizeof *r);
+    enc_str(e, r->fn);
+    enc_str(e, r->fn_usr);
+    enc_str(e, r->field);
+    enc_str(e, r->slot);
+    enc_str(e, r->registrar);
+    enc_str(e, r->registrar_usr);
+    enc_str(e, r->header);
+    enc_str(e, r->param);
+    enc_str(e, r->param_type);
+  }
+  /* api: looked up again by callee on reading; callee_fn, callee_set: set at link */
 }
 
 /* Arrays are written as their bytes in one piece, then each element's
@@ -447,6 +463,16 @@ static void enc_tu(enc *e, const ir_tu *tu) {
     enc_str(e, h->name);
     enc_str(e, h->loc.file);
     enc_str(e, h->why);
+  }
+  enc_raw(e, tu->stores, sizeof(ir_fnstore) * (size_t)tu->nstores);
+  for (int i = 0; i < tu->nstores; i++) {
+    const ir_fnstore *st = &tu->stores[i];
+    enc_str(e, st->slot);
+    enc_str(e, st->owner);
+    enc_str(e, st->field);
+    enc_str(e, st->fn);
+    enc_str(e, st->fn_usr);
+    enc_str(e, st->loc.file);
   }
 }
 
@@ -585,10 +611,13 @@ static const char *dec_str_nn(dec *d) {
 /* An index that is negative (none) or below N. */
 static bool idx_ok(int v, int n) { return v < n; }
 
-/* Is each kind one the lowering produces? Switches without a default, so
- * that -Wswitch points here when ir.h gains a kind: a validator that lags
- * behind the lowering turns every unit using the new kind into a "corrupt
- * entry" miss, run after run (as COND_CALL once did for 'if (helper(x))'). */
+/* Is each kind one the lowering produces? A validator that lags behind the
+ * lowering turns every unit using a new kind into a "corrupt entry" miss,
+ * run after run (as COND_CALL once did for 'if (helper(x))', and
+ * ENTRY_FINALIZED and ENTRY_SIGNAL after them). Conditions and entry kinds
+ * are checked against their enums' counts; the enums without a count by
+ * switches without a default, so that -Wswitch points here when ir.h gains
+ * a kind. */
 static bool ev_kind_ok(unsigned k) {
   switch ((ev_kind)k) {
   case EV_CALL: case EV_OBJMACRO: case EV_ASSIGN: case EV_ESCAPE: case EV_LEAVE_REGION: case EV_FNREF:
@@ -611,23 +640,9 @@ static bool val_kind_ok(unsigned k) {
   return false;
 }
 
-static bool cond_kind_ok(unsigned k) {
-  switch ((cond_kind)k) {
-  case COND_OPAQUE: case COND_VAR: case COND_KEY: case COND_GIL: case COND_CALL: return true;
-  }
-  return false;
-}
-
 static bool term_kind_ok(unsigned k) {
   switch ((term_kind)k) {
   case TERM_EDGES: case TERM_RETURN: case TERM_NORETURN: return true;
-  }
-  return false;
-}
-
-static bool entry_kind_ok(unsigned k) {
-  switch ((entry_kind)k) {
-  case ENTRY_UNKNOWN: case ENTRY_HELD: case ENTRY_RELEASED: return true;
   }
   return false;
 }
@@ -640,8 +655,29 @@ static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   v->callee = dec_str(d);
   v->callee_usr = dec_str(d);
   for (int i = 0; i < IR_MAX_ARGS; i++) v->argtext[i] = dec_str(d);
-  v->creator = dec_str(d);
+  v->slot = dec_str(d);
+  v->callee_header = dec_str(d);
+  if (v->kind == EV_FNREF && v->fnref) {
+    ir_fnref *fr = dec_raw(d, sizeof *fr, 1);
+    if (fr) {
+      fr->fn = dec_str(d);
+      fr->fn_usr = dec_str(d);
+      fr->field = dec_str(d);
+      fr->slot = dec_str(d);
+      fr->registrar = dec_str(d);
+      fr->registrar_usr = dec_str(d);
+      fr->header = dec_str(d);
+      fr->param = dec_str(d);
+      fr->param_type = dec_str(d);
+      if (fr->how > FNREF_STORE) r->bad = true;
+    }
+    v->fnref = fr;
+  } else if (v->fnref) {
+    r->bad = true;
+  }
+  if (v->kind == EV_FNREF && !v->fnref) r->bad = true;
   v->callee_fn = -1;
+  v->callee_set = -1;
   v->api = NULL;
   if (v->kind == EV_CALL && v->callee) {
     /* the built-in table is looked up again: the same facts, or a miss */
@@ -677,7 +713,7 @@ static ir_func *dec_func(dec *d) {
     ir_cond *c = &f->conds[i];
     c->loc.file = dec_str(d);
     c->text = dec_str(d);
-    if (!cond_kind_ok(c->kind) || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
+    if (c->kind >= COND_KIND_COUNT || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
         (c->kind == COND_VAR && c->var < 0) || (c->kind == COND_KEY && c->key < 0))
       r->bad = true;
   }
@@ -723,7 +759,18 @@ static bool dec_tu(dec *d, ir_tu *out) {
     h->name = dec_str_nn(d);
     h->loc.file = dec_str(d);
     h->why = dec_str(d);
-    if (!entry_kind_ok(h->kind)) r->bad = true;
+    if (h->kind >= ENTRY_KIND_COUNT) r->bad = true;
+  }
+  if (out->nstores < 0) r->bad = true;
+  out->stores = r->bad ? NULL : dec_raw(d, sizeof(ir_fnstore), out->nstores);
+  for (int i = 0; i < out->nstores && !r->bad; i++) {
+    ir_fnstore *st = &out->stores[i];
+    st->slot = dec_str_nn(d);
+    st->owner = dec_str(d);
+    st->field = dec_str(d);
+    st->fn = dec_str_nn(d);
+    st->fn_usr = dec_str_nn(d);
+    st->loc.file = dec_str(d);
   }
   if (r_u(r) != END_MARK || r->p != r->end) r->bad = true;
   return !r->bad;
