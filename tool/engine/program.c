@@ -25,7 +25,10 @@ struct gc_program {
   tu_slot **tus;
   int ntus, cap;
   engine_program fp;
-  strmap usrs;           /* function key (USR) -> index + 1, while linked */
+  strmap usrs;           /* function key (USR) -> index + 1 of its first definition, while linked */
+  strmap defs;           /* a definition (key and place) -> index + 1 */
+  strmap *unit_usrs;     /* per unit: the keys it defines -> index + 1 */
+  int *unit_of;          /* per function: the unit it was first seen in */
   arena link;            /* what linking makes (entry reasons, pointer targets) */
   ir_tu **units;         /* the units, in link order */
   bool linked;
@@ -90,6 +93,12 @@ static void usr_put(strmap *m, const char *k, int v) {
   if (!*slot) *slot = (void *)(intptr_t)(v + 1);   /* first definition wins */
 }
 
+/* A definition: its key and where it is. */
+static const char *def_key(arena *A, const ir_func *f) {
+  return arena_printf(A, "%s\x1f%s:%u:%u", f->usr ? f->usr : "", f->loc.file ? f->loc.file : "", f->loc.line,
+                      f->loc.col);
+}
+
 static int cmp_tu(const void *a, const void *b) {
   const tu_slot *x = *(tu_slot *const *)a, *y = *(tu_slot *const *)b;
   return strcmp(x->tu.path ? x->tu.path : "", y->tu.path ? y->tu.path : "");
@@ -101,10 +110,17 @@ static void free_linked(gc_program *p) {
     for (int i = 0; i < fp->nfuncs; i++) free(fp->obs[i]);
   free(fp->obs); free(fp->nobs);
   free(fp->funcs); free(fp->sums); free(fp->entry); free(fp->entry_why);
+  if (p->unit_usrs)
+    for (int t = 0; t < p->ntus; t++) strmap_free(&p->unit_usrs[t]);
+  free(p->unit_usrs);
+  p->unit_usrs = NULL;
+  free(p->unit_of);
+  p->unit_of = NULL;
   free(p->units);
   p->units = NULL;
   arena_free(&p->link);
   strmap_free(&p->usrs);
+  strmap_free(&p->defs);
 }
 
 static entry_world world_of(gc_program *p) {
@@ -124,13 +140,26 @@ static void link_program(gc_program *p) {
   for (int t = 0; t < p->ntus; t++) total += p->tus[t]->tu.nfuncs;
   strmap *m = &p->usrs;
   fp->funcs = xcalloc((size_t)total + 1, sizeof(ir_func *));
+  p->unit_of = xcalloc((size_t)total + 1, sizeof(int));
+  p->unit_usrs = xcalloc((size_t)p->ntus + 1, sizeof(strmap));
   int n = 0;
+  /* One function per definition: a static inline of a header seen by
+   * several units is one; two files defining the same non-static name (two
+   * extension modules of one project) are two, and a unit's calls go to its
+   * own. */
   for (int t = 0; t < p->ntus; t++)
     for (int i = 0; i < p->tus[t]->tu.nfuncs; i++) {
       ir_func *f = p->tus[t]->tu.funcs[i];
-      if (usr_get(m, f->usr) >= 0) continue;   /* a header function seen again */
-      usr_put(m, f->usr, n);
-      fp->funcs[n++] = f;
+      const char *key = def_key(&p->link, f);
+      int d = usr_get(&p->defs, key);
+      if (d < 0) {
+        d = n;
+        usr_put(&p->defs, key, n);
+        usr_put(m, f->usr, n);
+        p->unit_of[n] = t;
+        fp->funcs[n++] = f;
+      }
+      usr_put(&p->unit_usrs[t], f->usr, d);
     }
   fp->nfuncs = n;
   fp->sums = xcalloc((size_t)n + 1, sizeof(summary));
@@ -148,7 +177,8 @@ static void link_program(gc_program *p) {
   for (int t = 0; t < p->ntus; t++) {
     ir_tu *tu = &p->tus[t]->tu;
     for (int h = 0; h < tu->nhints; h++) {
-      int f = usr_get(m, tu->hints[h].usr);
+      int f = usr_get(&p->unit_usrs[t], tu->hints[h].usr);
+      if (f < 0) f = usr_get(m, tu->hints[h].usr);
       if (f < 0) continue;
       /* a function reached from Python and started as a thread is unknown */
       if (fp->entry[f] && fp->entry[f] != tu->hints[h].kind) { fp->entry[f] = 0xff; continue; }
@@ -174,8 +204,10 @@ static void link_program(gc_program *p) {
         /* a definition in the program wins over the default for a name a
          * CPython header declares; built-in effects stay built in */
         if ((ev->kind == EV_CALL || ev->kind == EV_FNREF) && ev->callee_usr &&
-            (!ev->api || !api_effect_acts(ev->api->effect)))
-          ev->callee_fn = usr_get(m, ev->callee_usr);
+            (!ev->api || !api_effect_acts(ev->api->effect))) {
+          int own = usr_get(&p->unit_usrs[p->unit_of[i]], ev->callee_usr);
+          ev->callee_fn = own >= 0 ? own : usr_get(m, ev->callee_usr);
+        }
       }
   }
   p->units = xcalloc((size_t)p->ntus + 1, sizeof(ir_tu *));
@@ -205,7 +237,7 @@ void program_analyze_filtered(gc_program *p, program_unit_filter want, void *ctx
     const ir_tu *tu = &p->tus[t]->tu;
     if (want && !want(ctx, tu->path)) continue;
     for (int i = 0; i < tu->nfuncs; i++) {
-      int f = usr_get(&p->usrs, tu->funcs[i]->usr);
+      int f = usr_get(&p->defs, def_key(&p->link, tu->funcs[i]));
       if (f >= 0) report[f] = true;
     }
   }
