@@ -70,12 +70,12 @@
  * the new pointer in enc_* and dec_*, and update the size here. */
 #if defined(__x86_64__) && defined(__LP64__)
 _Static_assert(sizeof(gc_loc) == 16, "gc_loc changed: update cache.c");
-_Static_assert(sizeof(ir_event) == 152, "ir_event changed: update cache.c");
-_Static_assert(sizeof(ir_cond) == 40, "ir_cond changed: update cache.c");
+_Static_assert(sizeof(ir_event) == 192, "ir_event changed: update cache.c");
+_Static_assert(sizeof(ir_cond) == 48, "ir_cond changed: update cache.c");
 _Static_assert(sizeof(ir_edge) == 8, "ir_edge changed: update cache.c");
 _Static_assert(sizeof(ir_block) == 64, "ir_block changed: update cache.c");
 _Static_assert(sizeof(ir_region) == 32, "ir_region changed: update cache.c");
-_Static_assert(sizeof(ir_func) == 112, "ir_func changed: update cache.c");
+_Static_assert(sizeof(ir_func) == 120, "ir_func changed: update cache.c");
 _Static_assert(sizeof(ir_entry_hint) == 48, "ir_entry_hint changed: update cache.c");
 _Static_assert(sizeof(ir_tu) == 72, "ir_tu changed: update cache.c");
 _Static_assert(sizeof(ir_fnref) == 80, "ir_fnref changed: update cache.c");
@@ -714,9 +714,13 @@ static ir_func *dec_func(dec *d) {
     c->loc.file = dec_str(d);
     c->text = dec_str(d);
     if (c->kind >= COND_KIND_COUNT || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
-        (c->kind == COND_VAR && c->var < 0) || (c->kind == COND_KEY && c->key < 0))
+        (c->kind == COND_VAR && c->var < 0) || (c->kind == COND_KEY && c->key < 0) ||
+        (c->kind == COND_CMP && (c->var < 0 || c->cmp_op > CMP_GE)))
       r->bad = true;
   }
+  if (f->nparams > IR_MAX_ARGS) r->bad = true;
+  for (int i = 0; i < f->nparams && !r->bad; i++)
+    if (!idx_ok(f->param_var[i], f->nvars)) r->bad = true;
   f->regions = dec_raw(d, sizeof(ir_region), f->nregions);
   for (int i = 0; i < f->nregions && !r->bad; i++) {
     f->regions[i].loc.file = dec_str(d);

@@ -248,6 +248,118 @@ static bool forget_deleted_args(pstate *s, const ir_event *e, api_effect fx) {
 
 /* ---------- calls: one transfer function per effect ---------- */
 
+/* ---------- integer values: what comparisons with constants tell ---------- */
+
+/* The value fact for constant V: its index in the function's table, or
+ * "a constant none of them is". */
+static uint8_t value_index(const check_ctx *c, int64_t v) {
+  for (int i = 0; i < c->nconsts; i++)
+    if (c->consts[i] == v) return (uint8_t)(i + 1);
+  return VALUE_OTHER;
+}
+
+static void collect_consts(check_ctx *c) {
+  c->nconsts = 0;
+  for (int i = 0; i < c->fn->nconds && c->nconsts < VALUE_CONSTS; i++) {
+    const ir_cond *cd = &c->fn->conds[i];
+    if (cd->kind != COND_CMP) continue;
+    if (value_index(c, cd->cmp_value) == VALUE_OTHER) c->consts[c->nconsts++] = cd->cmp_value;
+  }
+}
+
+static void set_value(const check_ctx *c, var_dom *v, int64_t value) {
+  v->value = value_index(c, value);
+  v->value_eq = 1;
+}
+
+/* Is `var op k` true (1), false (0) or not known (-1) from what is known
+ * of var? */
+static int compare(const check_ctx *c, const var_dom *v, cmp_op op, int64_t k) {
+  if (!v->value) return -1;
+  uint8_t ki = value_index(c, k);
+  if (v->value_eq && v->value != VALUE_OTHER) {
+    int64_t x = c->consts[v->value - 1];
+    switch (op) {
+    case CMP_EQ: return x == k;
+    case CMP_NE: return x != k;
+    case CMP_LT: return x < k;
+    case CMP_LE: return x <= k;
+    case CMP_GT: return x > k;
+    case CMP_GE: return x >= k;
+    }
+  }
+  if (op != CMP_EQ && op != CMP_NE) return -1;
+  int eq;
+  if (v->value_eq) eq = v->value == ki && ki != VALUE_OTHER ? 1 : ki != VALUE_OTHER || v->value != VALUE_OTHER ? 0 : -1;
+  else eq = v->value == ki && ki != VALUE_OTHER ? 0 : -1;
+  if (eq < 0) return -1;
+  return op == CMP_EQ ? eq : !eq;
+}
+
+/* The caller's facts about the arguments of call E (constants, null, what
+ * its branches fixed). Returns how many say anything. */
+static int argument_facts(const check_ctx *c, const pstate *s, const ir_event *e, int nparams, arg_fact *out) {
+  int any = 0;
+  for (int i = 0; i < nparams && i < e->nargs && i < IR_MAX_ARGS; i++) {
+    arg_fact f = {0};
+    unsigned bit = 1u << i;
+    if (e->argconst & bit) {
+      f.has_value = f.value_eq = true;
+      f.value = e->argval[i];
+      f.null = e->argval[i] ? NULL_NO : NULL_YES;
+    } else if (e->argnull & bit) {
+      f.null = NULL_YES;
+      f.has_value = f.value_eq = true;
+    } else if (e->argnonnull & bit) {
+      f.null = NULL_NO;
+    } else if (e->argvar[i] >= 0) {
+      const var_dom *v = &s->k.v[e->argvar[i]];
+      f.null = v->null;
+      if (v->value && v->value != VALUE_OTHER) {
+        f.has_value = true;
+        f.value_eq = v->value_eq;
+        f.value = c->consts[v->value - 1];
+      }
+    }
+    if (f.null || f.has_value) any++;
+    out[i] = f;
+  }
+  return any;
+}
+
+static void ctx_init(check_ctx *c, engine_program *p, int fi, bool report, gc_findings *out);
+static void ctx_free(check_ctx *c);
+static void run(check_ctx *c);
+
+/* A helper that needs the GIL only on some paths (`if (status != OK)
+ * PyErr_Format(...)`), called with arguments that rule those paths out: its
+ * walk under the caller's facts says whether this call reaches the API. */
+static bool call_needs_gil(check_ctx *c, const pstate *s, const ir_event *e, int fn) {
+  engine_program *p = c->p;
+  const ir_func *callee = p->funcs[fn];
+  if (!callee->nparams || callee->abandoned) return true;
+  arg_fact facts[IR_MAX_ARGS];
+  int n = callee->nparams < IR_MAX_ARGS ? callee->nparams : IR_MAX_ARGS;
+  if (n > e->nargs) n = e->nargs;
+  if (!argument_facts(c, s, e, n, facts)) return true;
+  char key[64 + IR_MAX_ARGS * 40];
+  int len = snprintf(key, sizeof key, "%d", fn);
+  for (int i = 0; i < n; i++)
+    len += snprintf(key + len, sizeof key - (size_t)len, "|%u:%d:%d:%lld", facts[i].null, facts[i].has_value,
+                    facts[i].value_eq, (long long)facts[i].value);
+  void **memo = strmap_at(&p->rewalks, key);
+  if (*memo) return *memo == (void *)2;
+  check_ctx w;
+  ctx_init(&w, p, fn, false, NULL);
+  w.args = facts;
+  w.nargs = n;
+  run(&w);
+  bool needs = w.gave_up || w.req_held || (w.used_at_entry && !w.req_released);
+  ctx_free(&w);
+  *memo = (void *)(intptr_t)(needs ? 2 : 1);
+  return needs;
+}
+
 /* A function of the project: its summary. */
 static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   gstate *k = &s->k;
@@ -264,8 +376,9 @@ static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
     s->w.pending = ev;
   } else if (sm->effect == EFF_UNKNOWN) {
     if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN;
-  } else if (sm->pre == PRE_HELD) use_api(c, s, e, ev, fn);
-  else if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
+  } else if (sm->pre == PRE_HELD) {
+    if (k->gil.state != GIL_RELEASED || !c->report || call_needs_gil(c, s, e, fn)) use_api(c, s, e, ev, fn);
+  } else if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
   return sm->noreturn ? 0 : 1;
 }
 
@@ -669,13 +782,14 @@ static void settle_pending(gstate *k) {
   if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN;
 }
 
-static void apply_assign(pstate *s, const ir_event *e) {
+static void apply_assign(check_ctx *c, pstate *s, const ir_event *e) {
   gstate *k = &s->k;
   k->corr.known &= ~e->kills;
   if (e->var < 0) return;
   var_dom nv = {0};
   if (e->val == VAL_ZERO) nv.null = NULL_YES;
   else if (e->val == VAL_NONZERO) nv.null = NULL_NO;
+  if (e->has_const) set_value(c, &nv, e->val_const);
   else if (e->val == VAL_COPY && e->src_var >= 0) { nv = k->v[e->src_var]; nv.owned = 0; }
   if (e->var == k->gil.saved_var && k->gil.how == RH_SAVED_LOCAL && e->val != VAL_COPY)
     k->gil.how = RH_LOST;   /* overwriting the only copy of the saved thread state */
@@ -738,7 +852,7 @@ static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, psta
   case EV_OBJMACRO:
     if (e->needs_gil) use_api(c, s, e, ev, -1);
     break;
-  case EV_ASSIGN: apply_assign(s, e); break;
+  case EV_ASSIGN: apply_assign(c, s, e); break;
   case EV_ESCAPE: apply_escape(s, e); break;
   case EV_LEAVE_REGION: apply_leave_region(c, s, e, ev); break;
   case EV_FNREF: break;
@@ -923,6 +1037,21 @@ static bool assume(check_ctx *c, pstate *t, const ir_edge *ed) {
       else { k->gil.state = GIL_RELEASED; k->gil.how = RH_ENTRY; }
     }
     return true;
+  case COND_CMP: {
+    if (cd->var < 0) return true;
+    var_dom *v = &k->v[cd->var];
+    int known = compare(c, v, (cmp_op)cd->cmp_op, cd->cmp_value);
+    if (known >= 0 && known != ed->sense) return false;
+    bool eq_edge = (cd->cmp_op == CMP_EQ) == ed->sense;   /* the edge says var == k, or var != k */
+    if (cd->cmp_op == CMP_EQ || cd->cmp_op == CMP_NE) {
+      if (eq_edge) set_value(c, v, cd->cmp_value);
+      else if (!v->value) {
+        uint8_t ki = value_index(c, cd->cmp_value);
+        if (ki != VALUE_OTHER) { v->value = ki; v->value_eq = 0; }
+      }
+    }
+    return true;
+  }
   case COND_RUNTIME:
     /* Python finalized after the GIL was released here: not taking it back
      * is right, so nothing is known of it from here */
@@ -1021,8 +1150,18 @@ static void run(check_ctx *c) {
   c->first_rel_ev = c->first_acq_ev = -1;
   c->req_wit_fn = -1;
   compute_liveness(c);
+  collect_consts(c);
   pstate init;
   state_init(&init, c->p->entry[c->fi]);
+  for (int i = 0; i < c->nargs && i < c->fn->nparams; i++) {
+    int v = c->fn->param_var[i];
+    if (v < 0 || v >= c->fn->nvars) continue;
+    init.k.v[v].null = c->args[i].null;
+    if (c->args[i].has_value) {
+      uint8_t vi = value_index(c, c->args[i].value);
+      if (c->args[i].value_eq || vi != VALUE_OTHER) { init.k.v[v].value = vi; init.k.v[v].value_eq = c->args[i].value_eq; }
+    }
+  }
   push_node(c, NULL, c->fn->entry, &init, -1, false);
   pstate *cur = xmalloc(sizeof(pstate) * WALK_MAX_SPLIT), *nxt = xmalloc(sizeof(pstate) * WALK_MAX_SPLIT);
   while (c->nwork > 0 && !c->gave_up) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "diag.h"
 #include "ir.h"
+#include "map.h"
 #include "rules.h"
 
 typedef enum pre_kind { PRE_NONE = 0, PRE_HELD, PRE_RELEASED, PRE_CONFLICT } pre_kind;
@@ -64,6 +65,7 @@ typedef struct engine_program {
   int nsets;
   uint8_t **obs;         /* per function, per event: OBS_* bits, set by engine_summarize */
   int *nobs;
+  strmap rewalks;        /* a callee walked under a call's argument facts -> needs the GIL? */
   bool rules[R_COUNT];
   bool verbose;
 } engine_program;

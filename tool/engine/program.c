@@ -110,6 +110,7 @@ static void free_linked(gc_program *p) {
     for (int i = 0; i < fp->nfuncs; i++) free(fp->obs[i]);
   free(fp->obs); free(fp->nobs);
   free(fp->funcs); free(fp->sums); free(fp->entry); free(fp->entry_why);
+  strmap_free(&fp->rewalks);
   if (p->unit_usrs)
     for (int t = 0; t < p->ntus; t++) strmap_free(&p->unit_usrs[t]);
   free(p->unit_usrs);

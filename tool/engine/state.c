@@ -122,7 +122,8 @@ static void print_vars(FILE *out, const gstate *k, const char *const *names, int
   static const char *const handle[] = {"", "active", "released"};
   for (int v = 0; v < nvars && v < IR_MAX_VARS; v++) {
     const var_dom *x = &k->v[v];
-    if (!x->null && !x->ts && !x->interp && !x->ensure && !x->owned && !x->subinterp && !x->cleared) continue;
+    if (!x->null && !x->ts && !x->interp && !x->ensure && !x->owned && !x->subinterp && !x->cleared && !x->value)
+      continue;
     fprintf(out, " %s={", names[v]);
     const char *sep = "";
     if (x->null) { fprintf(out, "%s%s", sep, x->null == NULL_YES ? "null" : "non-null"); sep = ","; }
@@ -132,6 +133,12 @@ static void print_vars(FILE *out, const gstate *k, const char *const *names, int
     if (x->interp) { fprintf(out, "%sinterp:%s", sep, interp_state_name(x->interp)); sep = ","; }
     if (x->ensure) { fprintf(out, "%shandle:%s", sep, handle[x->ensure]); sep = ","; }
     if (x->owned) { fprintf(out, "%sowned", sep); sep = ","; }
+    if (x->value) {
+      fprintf(out, "%s%s", sep, x->value_eq ? "==" : "!=");
+      if (x->value == VALUE_OTHER) fputs("other", out);
+      else fprintf(out, "#%u", (unsigned)x->value);
+      sep = ",";
+    }
     fputc('}', out);
   }
 }

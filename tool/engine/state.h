@@ -107,8 +107,15 @@ typedef struct var_dom {
                              Py_EndInterpreter ends both */
   uint16_t owned : 1;     /* this function created it and must delete or end it */
   uint16_t ensure : 2;    /* ensure_handle */
-  uint16_t pad : 4;
+  uint16_t value : 3;     /* value_fact: what is known of its integer value */
+  uint16_t value_eq : 1;  /* 1: it equals that constant; 0: it does not */
 } var_dom;
+
+/* The integer constants a function compares its locals with (COND_CMP),
+ * the first VALUE_CONSTS of them; var_dom.value names one (1..VALUE_CONSTS)
+ * or says the value is a constant none of them is (VALUE_OTHER). */
+#define VALUE_CONSTS 6
+enum value_fact { VALUE_NONE = 0, VALUE_OTHER = 7 };
 
 /* The current thread state, when a tracked local holds it. */
 #define CUR_UNKNOWN (-1)        /* some thread state, or none, not in a tracked local */

@@ -81,6 +81,9 @@ typedef struct ir_event {
   int16_t result_var;     /* EV_CALL: tracked var receiving the result, or -1 */
   int16_t argvar[IR_MAX_ARGS];   /* tracked var passed as argument i, or -1 */
   uint8_t argnull;        /* bit i: argument i is a null constant */
+  uint8_t argnonnull;     /* bit i: argument i is surely not null (&x, a string, a non-zero constant) */
+  uint8_t argconst;       /* bit i: argument i is an integer constant, argval[i] */
+  bool has_const;         /* EV_ASSIGN: the value is the integer constant val_const */
   int region;             /* EV_LEAVE_REGION: index into fn->regions */
   uint32_t kills;         /* conditions (key bits) made stale by this event */
   gc_loc loc;             /* where the user wrote it (the macro use, not the header) */
@@ -94,6 +97,8 @@ typedef struct ir_event {
   bool needs_gil;         /* EV_OBJMACRO */
   uint8_t callee_annot;   /* EV_CALL: annot_bits on the callee's declaration */
   const char *argtext[IR_MAX_ARGS]; /* spelling of short arguments (blocking checks) */
+  int64_t argval[IR_MAX_ARGS];      /* EV_CALL: argument i's value when argconst says */
+  int64_t val_const;                /* EV_ASSIGN: the constant stored, when has_const */
   const ir_fnref *fnref;  /* EV_FNREF: where the address goes */
   const char *callee_header; /* EV_CALL: the file declaring the callee, when not CPython's (a
                              library's header: which calls go into the same library) */
@@ -110,6 +115,7 @@ typedef enum cond_kind {
   COND_GIL,               /* PyGILState_Check(): true exactly when the GIL is held */
   COND_CALL,              /* the result of the call just before it (a project function) */
   COND_RUNTIME,           /* Py_IsInitialized() or Py_IsFinalizing(): is Python still there */
+  COND_CMP,               /* a tracked local compared with an integer constant: var cmp_op cmp_value */
   COND_KIND_COUNT
 } cond_kind;
 
@@ -122,7 +128,11 @@ typedef struct ir_cond {
   bool text_negated;      /* the text is true when the condition is false (x == NULL) */
   bool runtime_ending;    /* COND_RUNTIME: true means Python is finalizing (Py_IsFinalizing),
                              not that it is alive (Py_IsInitialized) */
+  uint8_t cmp_op;         /* COND_CMP: cmp_op */
+  int64_t cmp_value;      /* COND_CMP: the constant */
 } ir_cond;
+
+typedef enum cmp_op { CMP_EQ = 0, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op;
 
 typedef struct ir_edge {
   int to;
@@ -180,6 +190,8 @@ typedef struct ir_func {
   bool is_static;
   uint8_t annot;          /* annot_bits */
   uint8_t ret_kind;       /* ret_kind */
+  uint8_t nparams;        /* parameters, up to IR_MAX_ARGS counted */
+  int16_t param_var[IR_MAX_ARGS]; /* the tracked local of parameter i, or -1 */
   ir_block *blocks;
   int nblocks;
   int entry;              /* entry block */
