@@ -119,6 +119,9 @@ void check_note_event(check_ctx *c, gc_finding *f, int event_id, const char *fmt
 /* What happened to a local thread state or interpreter: "'ts' created by
  * 'PyThreadState_New' here", ... */
 void check_note_history(check_ctx *c, gc_finding *f, int var);
+/* The history, then the branches since its last event: why the local is
+ * still owned at this exit. */
+void check_note_history_and_path(check_ctx *c, gc_finding *f, int var);
 
 /* ---- the registry (rules/registry.c, from rules.def) ---- */
 

@@ -350,6 +350,14 @@ static const char *verb(const ir_event *e, int var) {
   }
 }
 
+void check_note_history_and_path(check_ctx *c, gc_finding *f, int var) {
+  if (!f || !c->s || var < 0) return;
+  check_note_history(c, f, var);
+  int h[STATE_HISTORY];
+  int n = state_history(&c->s->w, var, h);
+  if (n > 0) check_note_branches_since(c, f, h[n - 1]);
+}
+
 void check_note_history(check_ctx *c, gc_finding *f, int var) {
   if (!f || !c->s || var < 0) return;
   int h[STATE_HISTORY];
