@@ -8,7 +8,7 @@
  * critical section on it is reported too.
  *
  * Silent when the container is this function's own new object that has
- * not escaped (the engine's var_dom.fresh) or the thread's own
+ * not escaped (the engine's ft_dom.fresh) or the thread's own
  * (PyThreadState_GetDict()), when it is a keyword-arguments dict (a new
  * dict per call, as the HOWTO says), when it cannot be named (inside a
  * macro: precision before recall), inside a critical section
@@ -52,7 +52,7 @@ void ft_borrowed_ref_on_api_use(check_ctx *c, const check_event *ev) {
   if (b->kind != FTB_ALWAYS) {
     /* a container we cannot name, inside a macro: nothing to judge it by */
     if (!obj && var < 0) return;
-    if (var >= 0 && k->v[var].fresh) return;
+    if (var >= 0 && ((k->ft.fresh >> var) & 1u)) return;
     if (kwargs_name(obj) || private_call(obj)) return;
     if (check_cs_locks(c, obj, var)) return;
   }

@@ -60,9 +60,10 @@ void ft_unsafe_global_on_write(check_ctx *c, const check_event *ev) {
   if (!f) return;
   if (u->n < REPORTED_MAX) u->reported[u->n++] = e->callee_usr;
   if (tested) diag_note(f, tested->loc, "'%s' is found unset here", e->callee);
-  const ir_entry_hint *h = check_entry_hint(c);
+  const entry_reason *h = check_entry_hint(c);
   int caller = check_python_caller(c);
-  if (h && h->kind == ENTRY_HELD) diag_note(f, h->loc, "'%s' is called from Python: %s", fn, h->why);
+  if (h && h->why && check_entry_kind(c) == ENTRY_HELD && !h->sentence)
+    diag_note(f, h->loc, "'%s' is called from Python: %s", fn, h->why);
   else if (caller >= 0) diag_note(f, check_function(c)->loc, "'%s' is called by '%s', which Python reaches", fn,
                                   check_function_name(c, caller));
   check_access a[USES_MAX + 1];

@@ -68,10 +68,6 @@ void interp_lifecycle_on_exit(check_ctx *c, const check_event *ev) {
                        "the interpreter from 'PyInterpreterState_New' ('%s') is never deleted on this path",
                        check_var_name(c, v));
     else continue;
-    if (!f) continue;
-    check_note_history(c, f, v);
-    int h[STATE_HISTORY];
-    int n = state_history(check_where(c), v, h);
-    if (n > 0) check_note_branches_since(c, f, h[n - 1]);
+    check_note_history_and_path(c, f, v);
   }
 }

@@ -4,8 +4,6 @@
  * created and lost. Notes give the local's history. */
 #include "checker.h"
 
-static void history(check_ctx *c, gc_finding *f, int var) { check_note_history(c, f, var); }
-
 static const char *name_of(check_ctx *c, int var) { return var >= 0 ? check_var_name(c, var) : "the thread state"; }
 
 void tstate_lifecycle_on_pre_call(check_ctx *c, const check_event *ev) {
@@ -18,13 +16,13 @@ void tstate_lifecycle_on_pre_call(check_ctx *c, const check_event *ev) {
     int v = e->argvar[i];
     if (v < 0 || k->v[v].ts != TS_DELETED || ev->fx == FX_TSTATE_DELETE) continue;
     f = check_report(c, e->loc, "'%s' uses '%s' after it was deleted", what, name_of(c, v));
-    history(c, f, v);
+    check_note_history(c, f, v);
   }
   int a0 = e->nargs > 0 ? e->argvar[0] : -1;
   if (ev->fx == FX_TSTATE_CLEAR && k->gil.state == GIL_RELEASED) {
     f = check_report(c, e->loc, "'%s' called without holding the GIL (no attached thread state)", what);
     check_note_release(c, f);
-    history(c, f, a0);
+    check_note_history(c, f, a0);
   }
   if (ev->fx != FX_TSTATE_DELETE || a0 < 0) return;
   const var_dom *x = &k->v[a0];
@@ -37,7 +35,7 @@ void tstate_lifecycle_on_pre_call(check_ctx *c, const check_event *ev) {
     f = check_report(c, e->loc, "'%s' deletes '%s' before it is cleared with 'PyThreadState_Clear'", what,
                      name_of(c, a0));
   else return;
-  history(c, f, a0);
+  check_note_history(c, f, a0);
 }
 
 void tstate_lifecycle_on_exit(check_ctx *c, const check_event *ev) {
@@ -50,10 +48,6 @@ void tstate_lifecycle_on_exit(check_ctx *c, const check_event *ev) {
     gc_finding *f = check_report(c, ev->block->term_loc,
                                  "the thread state '%s' from 'PyThreadState_New' is never deleted on this path",
                                  check_var_name(c, v));
-    if (!f) continue;
-    history(c, f, v);
-    int h[STATE_HISTORY];
-    int n = state_history(check_where(c), v, h);
-    if (n > 0) check_note_branches_since(c, f, h[n - 1]);
+    check_note_history_and_path(c, f, v);
   }
 }

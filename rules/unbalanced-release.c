@@ -31,8 +31,8 @@ static void annotation_mismatch(check_ctx *c, gc_loc loc, const char *annotation
 }
 
 static bool entry_is_annotation(check_ctx *c) {
-  const ir_entry_hint *h = check_entry_hint(c);
-  return h && h->why && !strncmp(h->why, "annotated", 9);
+  const entry_reason *h = check_entry_hint(c);
+  return h && h->annotation;
 }
 
 void unbalanced_release_on_exit(check_ctx *c, const check_event *ev) {

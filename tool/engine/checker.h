@@ -70,9 +70,10 @@ const engine_program *check_program(check_ctx *c);
  * annotations), ENTRY_RELEASED (thread start routines, callbacks) or
  * ENTRY_UNKNOWN (inferred); and why, or NULL. */
 uint8_t check_entry_kind(check_ctx *c);
-const ir_entry_hint *check_entry_hint(check_ctx *c);
-/* The function was entered without the GIL: its entry says so, or this
- * path found that it needs it released. */
+const entry_reason *check_entry_hint(check_ctx *c);
+/* The function was entered without the GIL: its entry says so (released,
+ * after finalization, a signal handler), or this path found that it needs
+ * it released. */
 bool check_entered_released(check_ctx *c);
 const summary *check_summary(check_ctx *c, int fn);
 const char *check_function_name(check_ctx *c, int fn);
@@ -95,6 +96,7 @@ gc_finding *check_report(check_ctx *c, gc_loc loc, const char *fmt, ...)
 gc_finding *check_draft(check_ctx *c, gc_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void check_publish_drafts(check_ctx *c);
+void check_publish_draft(check_ctx *c, int i);      /* one only; the rest are dropped */
 int check_ndrafts(check_ctx *c);
 gc_finding *check_draft_at(check_ctx *c, int i);   /* valid until the next draft */
 /* Zeroed memory of SIZE bytes for the rule whose callback runs, the same
@@ -119,6 +121,9 @@ void check_note_event(check_ctx *c, gc_finding *f, int event_id, const char *fmt
 /* What happened to a local thread state or interpreter: "'ts' created by
  * 'PyThreadState_New' here", ... */
 void check_note_history(check_ctx *c, gc_finding *f, int var);
+/* The history, then the branches since its last event: why the local is
+ * still owned at this exit. */
+void check_note_history_and_path(check_ctx *c, gc_finding *f, int var);
 
 /* ---- free threading (the ft-* rules; tool/engine/ft.c) ---- */
 

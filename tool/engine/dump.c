@@ -11,7 +11,7 @@ void engine_dump_states(engine_program *p, int fi, FILE *out);   /* engine.c */
 
 static const char *const ev_kind_name[] = {"call", "objmacro", "assign", "escape", "leave-region", "fnref",
                                             "global"};
-static const char *const entry_name[] = {"inferred", "held", "released"};
+static const char *const entry_name[] = {"inferred", "held", "released", "finalized", "signal"};
 static const char *const pre_name[] = {"none", "held", "released", "conflict"};
 static const char *const eff_name[] = {"none", "releases", "acquires", "unknown"};
 
@@ -53,7 +53,7 @@ void engine_dump(engine_program *p, int fi, FILE *out) {
   const ir_func *fn = p->funcs[fi];
   const summary *s = &p->sums[fi];
   fprintf(out, "function %s (%s:%u) entry=%s pre=%s effect=%s%s\n", fn->name, fn->loc.file, fn->loc.line,
-          entry_name[p->entry[fi] <= ENTRY_RELEASED ? p->entry[fi] : 0], pre_name[s->pre], eff_name[s->effect],
+          entry_name[p->entry[fi] < ENTRY_KIND_COUNT ? p->entry[fi] : 0], pre_name[s->pre], eff_name[s->effect],
           s->noreturn ? " noreturn" : "");
   if (fn->abandoned) { fprintf(out, "  abandoned: %s\n", fn->abandoned); return; }
   for (int i = 0; i < fn->nvars; i++) fprintf(out, "  var %d: %s\n", i, fn->var_names[i]);

@@ -250,6 +250,118 @@ static bool forget_deleted_args(pstate *s, const ir_event *e, api_effect fx) {
 
 /* ---------- calls: one transfer function per effect ---------- */
 
+/* ---------- integer values: what comparisons with constants tell ---------- */
+
+/* The value fact for constant V: its index in the function's table, or
+ * "a constant none of them is". */
+static uint8_t value_index(const check_ctx *c, int64_t v) {
+  for (int i = 0; i < c->nconsts; i++)
+    if (c->consts[i] == v) return (uint8_t)(i + 1);
+  return VALUE_OTHER;
+}
+
+static void collect_consts(check_ctx *c) {
+  c->nconsts = 0;
+  for (int i = 0; i < c->fn->nconds && c->nconsts < VALUE_CONSTS; i++) {
+    const ir_cond *cd = &c->fn->conds[i];
+    if (cd->kind != COND_CMP) continue;
+    if (value_index(c, cd->cmp_value) == VALUE_OTHER) c->consts[c->nconsts++] = cd->cmp_value;
+  }
+}
+
+static void set_value(const check_ctx *c, var_dom *v, int64_t value) {
+  v->value = value_index(c, value);
+  v->value_eq = 1;
+}
+
+/* Is `var op k` true (1), false (0) or not known (-1) from what is known
+ * of var? */
+static int compare(const check_ctx *c, const var_dom *v, cmp_op op, int64_t k) {
+  if (!v->value) return -1;
+  uint8_t ki = value_index(c, k);
+  if (v->value_eq && v->value != VALUE_OTHER) {
+    int64_t x = c->consts[v->value - 1];
+    switch (op) {
+    case CMP_EQ: return x == k;
+    case CMP_NE: return x != k;
+    case CMP_LT: return x < k;
+    case CMP_LE: return x <= k;
+    case CMP_GT: return x > k;
+    case CMP_GE: return x >= k;
+    }
+  }
+  if (op != CMP_EQ && op != CMP_NE) return -1;
+  int eq;
+  if (v->value_eq) eq = v->value == ki && ki != VALUE_OTHER ? 1 : ki != VALUE_OTHER || v->value != VALUE_OTHER ? 0 : -1;
+  else eq = v->value == ki && ki != VALUE_OTHER ? 0 : -1;
+  if (eq < 0) return -1;
+  return op == CMP_EQ ? eq : !eq;
+}
+
+/* The caller's facts about the arguments of call E (constants, null, what
+ * its branches fixed). Returns how many say anything. */
+static int argument_facts(const check_ctx *c, const pstate *s, const ir_event *e, int nparams, arg_fact *out) {
+  int any = 0;
+  for (int i = 0; i < nparams && i < e->nargs && i < IR_MAX_ARGS; i++) {
+    arg_fact f = {0};
+    unsigned bit = 1u << i;
+    if (e->argconst & bit) {
+      f.has_value = f.value_eq = true;
+      f.value = e->argval[i];
+      f.null = e->argval[i] ? NULL_NO : NULL_YES;
+    } else if (e->argnull & bit) {
+      f.null = NULL_YES;
+      f.has_value = f.value_eq = true;
+    } else if (e->argnonnull & bit) {
+      f.null = NULL_NO;
+    } else if (e->argvar[i] >= 0) {
+      const var_dom *v = &s->k.v[e->argvar[i]];
+      f.null = v->null;
+      if (v->value && v->value != VALUE_OTHER) {
+        f.has_value = true;
+        f.value_eq = v->value_eq;
+        f.value = c->consts[v->value - 1];
+      }
+    }
+    if (f.null || f.has_value) any++;
+    out[i] = f;
+  }
+  return any;
+}
+
+static void ctx_init(check_ctx *c, engine_program *p, int fi, bool report, gc_findings *out);
+static void ctx_free(check_ctx *c);
+static void run(check_ctx *c);
+
+/* A helper that needs the GIL only on some paths (`if (status != OK)
+ * PyErr_Format(...)`), called with arguments that rule those paths out: its
+ * walk under the caller's facts says whether this call reaches the API. */
+static bool call_needs_gil(check_ctx *c, const pstate *s, const ir_event *e, int fn) {
+  engine_program *p = c->p;
+  const ir_func *callee = p->funcs[fn];
+  if (!callee->nparams || callee->abandoned) return true;
+  arg_fact facts[IR_MAX_ARGS];
+  int n = callee->nparams < IR_MAX_ARGS ? callee->nparams : IR_MAX_ARGS;
+  if (n > e->nargs) n = e->nargs;
+  if (!argument_facts(c, s, e, n, facts)) return true;
+  char key[64 + IR_MAX_ARGS * 40];
+  int len = snprintf(key, sizeof key, "%d", fn);
+  for (int i = 0; i < n; i++)
+    len += snprintf(key + len, sizeof key - (size_t)len, "|%u:%d:%d:%lld", facts[i].null, facts[i].has_value,
+                    facts[i].value_eq, (long long)facts[i].value);
+  void **memo = strmap_at(&p->rewalks, key);
+  if (*memo) return *memo == (void *)2;
+  check_ctx w;
+  ctx_init(&w, p, fn, false, NULL);
+  w.args = facts;
+  w.nargs = n;
+  run(&w);
+  bool needs = w.gave_up || w.req_held || (w.used_at_entry && !w.req_released);
+  ctx_free(&w);
+  *memo = (void *)(intptr_t)(needs ? 2 : 1);
+  return needs;
+}
+
 /* A function of the project: its summary. */
 static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   gstate *k = &s->k;
@@ -266,9 +378,40 @@ static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
     s->w.pending = ev;
   } else if (sm->effect == EFF_UNKNOWN) {
     if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN;
-  } else if (sm->pre == PRE_HELD) use_api(c, s, e, ev, fn);
-  else if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
+  } else if (sm->pre == PRE_HELD) {
+    if (k->gil.state != GIL_RELEASED || !c->report || call_needs_gil(c, s, e, fn)) use_api(c, s, e, ev, fn);
+  } else if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
   return sm->noreturn ? 0 : 1;
+}
+
+/* A call through a global or a struct member: the functions stored there,
+ * joined. It releases or acquires when those that do anything agree (a
+ * "threads disabled" mode stores no-ops), else its effect is unknown. It
+ * needs the GIL when every one of them does: which of several functions a
+ * member holds where is often tied to other state (a codec that reads from
+ * Python is called with the GIL, the others without), so one that needs it
+ * among others that do not says nothing. */
+static int call_slot(check_ctx *c, pstate *s, const ir_event *e, int ev) {
+  gstate *k = &s->k;
+  const fn_set *set = &c->p->sets[e->callee_set];
+  int need_held = -1, acting = -1, effect = EFF_NONE, nheld = 0;
+  bool need_released = false, all_noreturn = set->n > 0;
+  for (int i = 0; i < set->n; i++) {
+    const summary *sm = &c->p->sums[set->fn[i]];
+    if (sm->pre == PRE_HELD) { nheld++; if (need_held < 0) need_held = set->fn[i]; }
+    if (sm->pre == PRE_RELEASED) need_released = true;
+    if (!sm->noreturn) all_noreturn = false;
+    if (sm->noreturn || sm->effect == EFF_NONE) continue;
+    if (acting < 0) { acting = set->fn[i]; effect = sm->effect; }
+    else if (effect != sm->effect) effect = EFF_UNKNOWN;
+  }
+  escape_args(s, e);
+  if (effect == EFF_RELEASES) do_release(c, s, e, ev, acting, RH_CALLEE);
+  else if (effect == EFF_ACQUIRES) do_acquire(c, s, e, ev, acting, true);
+  else if (effect == EFF_UNKNOWN) { if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN; }
+  else if (need_held >= 0 && nheld == set->n) use_api(c, s, e, ev, need_held);
+  else if (need_released) need_released_entry(c, s, ev);
+  return all_noreturn ? 0 : 1;
 }
 
 /* Declared with a gilcheck annotation, defined outside what is analysed. */
@@ -280,10 +423,21 @@ static int call_annotated(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   return e->noreturn ? 0 : 1;
 }
 
+/* In a signal handler every C-API call but the async-signal-safe ones is
+ * a use; after finalization, so is taking the GIL back (the runtime is
+ * gone). Those the plain rule does not count already. */
+static bool special_use(check_ctx *c, const ir_event *e, bool counted) {
+  if (counted || !e->python_api) return false;
+  uint8_t k = c->p->entry[c->fi];
+  if (k == ENTRY_SIGNAL) return !api_is_signal_safe(e->callee);
+  if (k == ENTRY_FINALIZED) return e->api && (e->api->effect == FX_ENSURE || e->api->effect == FX_ACQUIRE);
+  return false;
+}
+
 /* The C API with no effect, and everything else. */
 static int call_plain(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   bool needs = e->api ? e->api->needs_gil : e->python_api;
-  if (needs) use_api(c, s, e, ev, -1);
+  if (needs || special_use(c, e, needs)) use_api(c, s, e, ev, -1);
   escape_args(s, e);
   return e->noreturn ? 0 : 1;
 }
@@ -546,7 +700,8 @@ static bool needs_plainly(api_effect fx) {
 static int call_effect(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate *out) {
   api_effect fx = e->api->effect;
   int a0 = e->nargs > 0 ? e->argvar[0] : -1;
-  if (e->api->needs_gil && needs_plainly(fx)) use_api(c, s, e, ev, -1);
+  bool plain = e->api->needs_gil && needs_plainly(fx);
+  if (plain || special_use(c, e, plain)) use_api(c, s, e, ev, -1);
   switch (fx) {
   case FX_RELEASE: fx_release(c, s, e, ev); break;
   case FX_RELEASE_KEEP: fx_release_keep(c, s, e, ev, a0); break;
@@ -596,7 +751,8 @@ static int apply_call(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate
   bool misused = forget_deleted_args(s, e, fx);
   if (e->result_var >= 0) set_result(s, e, ev, (var_dom){0});
   int n;
-  if (fx == FX_NONE && e->callee_fn >= 0) n = call_project(c, s, e, ev);
+  if (e->slot) n = e->callee_set >= 0 ? call_slot(c, s, e, ev) : (escape_args(s, e), 1);
+  else if (fx == FX_NONE && e->callee_fn >= 0) n = call_project(c, s, e, ev);
   else if (fx == FX_NONE && e->callee_annot && !e->api) n = call_annotated(c, s, e, ev);
   else if (fx == FX_NONE) n = call_plain(c, s, e, ev);
   else {
@@ -604,6 +760,7 @@ static int apply_call(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate
     for (int i = 0; i < n; i++) {
       out[i].k.corr.known &= ~e->kills;
       if (misused && e->result_var >= 0) out[i].k.v[e->result_var].owned = 0;   /* one finding, not a leak too */
+      ft_after_call(c, &out[i], e);   /* free threading: the result is no new container */
     }
     if (e->noreturn) return 0;
     for (int i = 0; i < n; i++) {
@@ -629,13 +786,14 @@ static void settle_pending(gstate *k) {
   if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN;
 }
 
-static void apply_assign(pstate *s, const ir_event *e) {
+static void apply_assign(check_ctx *c, pstate *s, const ir_event *e) {
   gstate *k = &s->k;
   k->corr.known &= ~e->kills;
   if (e->var < 0) return;
   var_dom nv = {0};
   if (e->val == VAL_ZERO) nv.null = NULL_YES;
   else if (e->val == VAL_NONZERO) nv.null = NULL_NO;
+  if (e->has_const) set_value(c, &nv, e->val_const);
   else if (e->val == VAL_COPY && e->src_var >= 0) { nv = k->v[e->src_var]; nv.owned = 0; }
   if (e->var == k->gil.saved_var && k->gil.how == RH_SAVED_LOCAL && e->val != VAL_COPY)
     k->gil.how = RH_LOST;   /* overwriting the only copy of the saved thread state */
@@ -649,7 +807,7 @@ static void apply_escape(pstate *s, const ir_event *e) {
   if (e->var < 0) return;
   if (e->var == s->k.gil.saved_var && s->k.gil.how == RH_SAVED_LOCAL) s->k.gil.how = RH_STORED;
   s->k.v[e->var].owned = 0;
-  s->k.v[e->var].fresh = 0;   /* free threading: another thread may see it now */
+  s->k.ft.fresh &= ~(1u << e->var);   /* free threading: another thread may see it now */
 }
 
 /* A return, goto, break or continue out of a compound statement opened by
@@ -681,8 +839,17 @@ static void apply_leave_region(check_ctx *c, pstate *s, const ir_event *e, int e
   }
 }
 
+/* What the summaries' walks see at calls and function references, for the
+ * entries of C libraries' callbacks (entry.c). */
+static void observe(check_ctx *c, const pstate *s, const ir_event *e, int ev) {
+  if (!c->obs || s->k.approx || (e->kind != EV_CALL && e->kind != EV_FNREF)) return;
+  static const uint8_t bit[] = {OBS_AT_ENTRY, OBS_HELD, OBS_RELEASED, OBS_UNKNOWN};
+  c->obs[ev] |= bit[s->k.gil.state <= GIL_UNKNOWN ? s->k.gil.state : GIL_UNKNOWN];
+}
+
 static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, pstate *out, int *nout) {
   settle_pending(&s->k);
+  observe(c, s, e, ev);
   switch (e->kind) {
   case EV_CALL:
     *nout = apply_call(c, s, e, ev, out);
@@ -690,7 +857,10 @@ static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, psta
   case EV_OBJMACRO:
     if (e->needs_gil) use_api(c, s, e, ev, -1);
     break;
-  case EV_ASSIGN: apply_assign(s, e); break;
+  case EV_ASSIGN:
+    apply_assign(c, s, e);
+    ft_after_assign(s, e);   /* free threading: a new container copied or overwritten */
+    break;
   case EV_ESCAPE: apply_escape(s, e); break;
   case EV_LEAVE_REGION: apply_leave_region(c, s, e, ev); break;
   case EV_FNREF: break;
@@ -707,8 +877,12 @@ static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, psta
 
 /* ---------- exits ---------- */
 
+static bool entry_is_released(uint8_t kind) {
+  return kind == ENTRY_RELEASED || kind == ENTRY_FINALIZED || kind == ENTRY_SIGNAL;
+}
+
 static bool entered_released(check_ctx *c, const gstate *k) {
-  return k->gil.entry_need == NEED_RELEASED || c->p->entry[c->fi] == ENTRY_RELEASED;
+  return k->gil.entry_need == NEED_RELEASED || entry_is_released(c->p->entry[c->fi]);
 }
 
 static void apply_exit(check_ctx *c, pstate *s, const ir_block *b) {
@@ -810,6 +984,7 @@ static void drop_dead_facts(check_ctx *c, int block, gstate *k) {
   for (int v = 0; v < c->fn->nvars && v < IR_MAX_VARS; v++)
     if (!(lv & (1u << v))) k->v[v] = (var_dom){0};
   if (k->cur_ts >= 0 && !(lv & (1u << k->cur_ts))) k->cur_ts = CUR_UNKNOWN;
+  k->ft.fresh &= lv;   /* free threading */
   k->corr.known &= c->live_k[block];
   k->corr.val &= c->live_k[block];
 }
@@ -879,6 +1054,21 @@ static bool assume(check_ctx *c, pstate *t, const ir_edge *ed) {
       else { k->gil.state = GIL_RELEASED; k->gil.how = RH_ENTRY; }
     }
     return true;
+  case COND_CMP: {
+    if (cd->var < 0) return true;
+    var_dom *v = &k->v[cd->var];
+    int known = compare(c, v, (cmp_op)cd->cmp_op, cd->cmp_value);
+    if (known >= 0 && known != ed->sense) return false;
+    bool eq_edge = (cd->cmp_op == CMP_EQ) == ed->sense;   /* the edge says var == k, or var != k */
+    if (cd->cmp_op == CMP_EQ || cd->cmp_op == CMP_NE) {
+      if (eq_edge) set_value(c, v, cd->cmp_value);
+      else if (!v->value) {
+        uint8_t ki = value_index(c, cd->cmp_value);
+        if (ki != VALUE_OTHER) { v->value = ki; v->value_eq = 0; }
+      }
+    }
+    return true;
+  }
   case COND_RUNTIME:
     /* Python finalized after the GIL was released here: not taking it back
      * is right, so nothing is known of it from here */
@@ -977,8 +1167,18 @@ static void run(check_ctx *c) {
   c->first_rel_ev = c->first_acq_ev = -1;
   c->req_wit_fn = -1;
   compute_liveness(c);
+  collect_consts(c);
   pstate init;
   state_init(&init, c->p->entry[c->fi]);
+  for (int i = 0; i < c->nargs && i < c->fn->nparams; i++) {
+    int v = c->fn->param_var[i];
+    if (v < 0 || v >= c->fn->nvars) continue;
+    init.k.v[v].null = c->args[i].null;
+    if (c->args[i].has_value) {
+      uint8_t vi = value_index(c, c->args[i].value);
+      if (c->args[i].value_eq || vi != VALUE_OTHER) { init.k.v[v].value = vi; init.k.v[v].value_eq = c->args[i].value_eq; }
+    }
+  }
   push_node(c, NULL, c->fn->entry, &init, -1, false);
   pstate *cur = xmalloc(sizeof(pstate) * WALK_MAX_SPLIT), *nxt = xmalloc(sizeof(pstate) * WALK_MAX_SPLIT);
   while (c->nwork > 0 && !c->gave_up) {
@@ -1045,7 +1245,7 @@ static void precondition(check_ctx *c, summary *s) {
   engine_program *p = c->p;
   int fi = c->fi;
   if (p->entry[fi] == ENTRY_HELD) { s->pre = PRE_HELD; s->wit_loc = c->fn->loc; s->wit_what = "@entry"; }
-  else if (p->entry[fi] == ENTRY_RELEASED) s->pre = PRE_RELEASED;
+  else if (entry_is_released(p->entry[fi])) s->pre = PRE_RELEASED;
   else if (c->req_held && c->req_released) s->pre = PRE_CONFLICT;
   else if (c->req_held || (c->used_at_entry && !c->req_released)) {
     if (!c->req_held) { c->req_held_ev = c->used_at_entry_ev; c->req_wit_fn = c->used_at_entry_fn; }
@@ -1090,6 +1290,10 @@ bool engine_summarize(engine_program *p, int fi) {
   }
   check_ctx c;
   ctx_init(&c, p, fi, false, NULL);
+  if (p->obs && p->obs[fi]) {
+    c.obs = p->obs[fi];
+    memset(c.obs, 0, (size_t)p->nobs[fi]);
+  }
   run(&c);
   if (c.gave_up) {
     ctx_free(&c);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "diag.h"
 #include "ir.h"
+#include "map.h"
 #include "rules.h"
 
 typedef enum pre_kind { PRE_NONE = 0, PRE_HELD, PRE_RELEASED, PRE_CONFLICT } pre_kind;
@@ -28,13 +29,43 @@ typedef struct summary {
   int wit_fn;            /* the witness is a call to this function (chains), or -1 */
 } summary;
 
+/* Why a function starts in the state it does, for notes: where it is
+ * listed, registered or started, and for a callback of a C library, one call
+ * into the library made with the GIL released. */
+typedef struct entry_reason {
+  gc_loc loc;
+  const char *why;       /* "listed in the PyMethodDef table 'methods'", "registered with ..." */
+  gc_loc loc2;           /* a second place, or none (file NULL) */
+  const char *why2;
+  bool annotation;       /* from a gilcheck annotation */
+  bool sentence;         /* 'why' is a whole note ("registered with Py_AtExit here; ..."), not
+                            what follows "'f' runs without the GIL: " */
+} entry_reason;
+
+/* The functions stored where a call through a pointer reads (a global, a
+ * struct member), from every unit. */
+typedef struct fn_set {
+  const char *slot;
+  int *fn;
+  int n;
+} fn_set;
+
+/* What the summaries' walks saw at each call and function reference: which
+ * GIL states reached it (OBS_* bits), per function, by event id. */
+enum { OBS_AT_ENTRY = 1, OBS_HELD = 2, OBS_RELEASED = 4, OBS_UNKNOWN = 8 };
+
 /* The program as the engine sees it: functions and their summaries. */
 typedef struct engine_program {
   ir_func **funcs;
   int nfuncs;
   summary *sums;
   uint8_t *entry;        /* entry_kind per function */
-  const ir_entry_hint **entry_hint; /* why, per function, or NULL */
+  const entry_reason **entry_why; /* why, per function, or NULL */
+  fn_set *sets;          /* targets of calls through pointers (ir_event.callee_set) */
+  int nsets;
+  uint8_t **obs;         /* per function, per event: OBS_* bits, set by engine_summarize */
+  int *nobs;
+  strmap rewalks;        /* a callee walked under a call's argument facts -> needs the GIL? */
   bool rules[R_COUNT];
   bool verbose;
   bool rules_everywhere[R_COUNT];  /* rules on by default only where a module declares free-threading

@@ -19,7 +19,7 @@
  *     initialisation does (PyInit_, Py_mod_exec, module teardown);
  *   - every use of every global, for notes;
  *   - project functions that only take a lock or only give one back.
- * Per path (ft_dom, var_dom.fresh): the locks held, the containers this
+ * Per path (ft_dom): the locks held, the containers this
  * function created and has not let escape; the objects critical sections
  * lock are the engine's cs_dom, their spelling the begin event's. */
 #include "ft.h"
@@ -413,6 +413,8 @@ static int container_arg(const ir_event *e) {
 
 void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   gstate *k = &s->k;
+  if (e->result_var >= 0) k->ft.fresh &= ~(1u << e->result_var);
+  if (e->api && api_effect_acts(e->api->effect)) return;   /* GIL and thread-state calls: nothing more */
   const ft_lock_fact *lk = ft_lock_lookup(e->callee);
   int d = lk ? (lk->acquire ? 1 : -1)
           : e->gflags & CF_LOCK_TAKE ? 1
@@ -422,8 +424,16 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   else if (d < 0 && k->ft.locks > 0) k->ft.locks--;
   int keep = container_arg(e);
   for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++)
-    if (e->argvar[i] >= 0 && i != keep) k->v[e->argvar[i]].fresh = 0;
-  if (e->result_var >= 0 && ft_is_fresh(e->callee)) k->v[e->result_var].fresh = 1;
+    if (e->argvar[i] >= 0 && i != keep) k->ft.fresh &= ~(1u << e->argvar[i]);
+  if (e->result_var >= 0 && ft_is_fresh(e->callee)) k->ft.fresh |= 1u << e->result_var;
+}
+
+void ft_after_assign(pstate *s, const ir_event *e) {
+  gstate *k = &s->k;
+  if (e->var < 0) return;
+  bool copy = e->val == VAL_COPY && e->src_var >= 0 && (k->ft.fresh >> e->src_var) & 1u;
+  k->ft.fresh &= ~(1u << e->var);
+  if (copy) k->ft.fresh |= 1u << e->var;
 }
 
 /* ---------- questions ---------- */
@@ -600,7 +610,7 @@ void ft_state_print(FILE *out, const gstate *k, const char *const *names, int nv
   if (k->ft.locks) fprintf(out, " locks=%u", k->ft.locks);
   bool any = false;
   for (int v = 0; v < nvars && v < IR_MAX_VARS; v++)
-    if (k->v[v].fresh) {
+    if ((k->ft.fresh >> v) & 1u) {
       fprintf(out, "%s%s", any ? " " : " fresh=[", names[v]);
       any = true;
     }

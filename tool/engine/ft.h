@@ -10,6 +10,9 @@
  * new container in its result, and the arguments that escape (all but the
  * container a PyDict_/PyList_/... function works on). */
 void ft_after_call(check_ctx *c, pstate *s, const ir_event *e);
+/* After an assignment to a tracked local: a copy of a new container is one
+ * too; anything else is not. */
+void ft_after_assign(pstate *s, const ir_event *e);
 /* The tracked local a critical section's begin locks, or -1. */
 int ft_cs_object_var(const ir_event *e);
 

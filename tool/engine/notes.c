@@ -15,10 +15,12 @@ const gwhere *check_where(check_ctx *c) { return c->s ? &c->s->w : NULL; }
 const ir_func *check_function(check_ctx *c) { return c->fn; }
 const engine_program *check_program(check_ctx *c) { return c->p; }
 uint8_t check_entry_kind(check_ctx *c) { return c->p->entry[c->fi]; }
-const ir_entry_hint *check_entry_hint(check_ctx *c) { return c->p->entry_hint[c->fi]; }
+const entry_reason *check_entry_hint(check_ctx *c) { return c->p->entry_why[c->fi]; }
 
 bool check_entered_released(check_ctx *c) {
-  return check_entry_kind(c) == ENTRY_RELEASED || (c->s && c->s->k.gil.entry_need == NEED_RELEASED);
+  uint8_t k = check_entry_kind(c);
+  return k == ENTRY_RELEASED || k == ENTRY_FINALIZED || k == ENTRY_SIGNAL ||
+         (c->s && c->s->k.gil.entry_need == NEED_RELEASED);
 }
 
 const summary *check_summary(check_ctx *c, int fn) {
@@ -80,6 +82,14 @@ void check_publish_drafts(check_ctx *c) {
   if (c->out) diag_move_all(c->out, &c->drafts[c->rule]);
 }
 
+void check_publish_draft(check_ctx *c, int i) {
+  gc_findings *d = &c->drafts[c->rule];
+  if (!c->out || i < 0 || i >= d->n) return;
+  const gc_finding *x = &d->v[i];
+  gc_finding *f = diag_add(c->out, x->rule, x->severity, x->loc, x->function, "%s", x->msg);
+  for (int k = 0; k < x->nnotes; k++) diag_note(f, x->notes[k].loc, "%s", x->notes[k].msg);
+}
+
 int check_ndrafts(check_ctx *c) { return c->drafts[c->rule].n; }
 
 gc_finding *check_draft_at(check_ctx *c, int i) {
@@ -107,11 +117,14 @@ void check_note_event(check_ctx *c, gc_finding *f, int id, const char *fmt, ...)
 void check_note_release(check_ctx *c, gc_finding *f) {
   if (!f || !c->s) return;
   const gstate *k = &c->s->k;
-  if (k->gil.how == RH_ENTRY) {
-    const ir_entry_hint *h = check_entry_hint(c);
+  if (k->gil.how == RH_ENTRY || k->gil.how == RH_FINALIZED || k->gil.how == RH_SIGNAL) {
+    const entry_reason *h = check_entry_hint(c);
     const ir_event *why = walk_event(c, c->s->w.entry_evidence, NULL);
     if (!why && c->req_released) why = walk_event(c, c->req_released_ev, NULL);
-    if (h) diag_note(f, h->loc, "'%s' runs without the GIL: %s", c->fn->name, h->why);
+    if (h && h->sentence) diag_note(f, h->loc, "%s", h->why);
+    else if (h) diag_note(f, h->loc, "'%s' runs without the GIL: %s", c->fn->name, h->why);
+    if (h && h->loc2.file && h->why2) diag_note(f, h->loc2, "%s", h->why2);
+    if (h) return;
     else if (why && why->kind == EV_CALL && why->api && why->api->effect == FX_ENSURE)
       diag_note(f, why->loc, "'%s' may be entered without the GIL: it calls '%s' here", c->fn->name,
                 check_event_name(why));
@@ -170,6 +183,11 @@ static bool reaches(check_ctx *c, int from, int to, int avoid) {
   return found;
 }
 
+/* Does any block reachable from 'from' without passing through 'avoid'
+ * change the GIL or a thread state? (the body of a loop whose head is
+ * 'avoid') */
+static bool region_acts(check_ctx *c, int from, int avoid);
+
 /* Does a block change the GIL or a thread state (so the branch into it matters)? */
 static bool block_acts(check_ctx *c, int block) {
   const ir_block *b = &c->fn->blocks[block];
@@ -180,6 +198,34 @@ static bool block_acts(check_ctx *c, int block) {
     if (e->callee_fn >= 0 && c->p->sums[e->callee_fn].effect != EFF_NONE) return true;
   }
   return false;
+}
+
+static bool region_acts(check_ctx *c, int from, int avoid) {
+  int n = c->fn->nblocks;
+  char *seen = xcalloc((size_t)n, 1);
+  int *stack = xmalloc(sizeof(int) * (size_t)n);
+  int sp = 0;
+  bool acts = false;
+  if (from != avoid) { stack[sp++] = from; seen[from] = 1; }
+  while (sp > 0 && !acts) {
+    int b = stack[--sp];
+    if (block_acts(c, b)) { acts = true; break; }
+    const ir_block *bl = &c->fn->blocks[b];
+    for (int i = 0; i < bl->nsucc; i++) {
+      int t = bl->succ[i].to;
+      if (!seen[t] && t != avoid) { seen[t] = 1; stack[sp++] = t; }
+    }
+  }
+  free(seen);
+  free(stack);
+  return acts;
+}
+
+/* A loop's exit: the other way is the loop's body, which comes back to the
+ * branch. Leaving the loop says nothing about the path unless the body
+ * changes the GIL (then how often it ran matters). */
+static bool quiet_loop_exit(check_ctx *c, int branch_block, int other) {
+  return reaches(c, other, branch_block, -1) && !region_acts(c, other, branch_block);
 }
 
 #define BRANCH_NOTES_MAX 8
@@ -205,15 +251,18 @@ static void collect_branches(check_ctx *c, bool (*is_stop)(check_ctx *, node *, 
     if (block_acts(c, x->block)) acted = true;
     const ir_block *pb = &c->fn->blocks[x->pred->block];
     if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text) {
-      bool other_reaches = false;
+      bool other_reaches = false, loop_exit = false;
       for (int i = 0; i < pb->nsucc; i++)
-        if (pb->succ[i].to != x->block && reaches(c, pb->succ[i].to, target, x->pred->block))
-          other_reaches = true;
+        if (pb->succ[i].to != x->block) {
+          if (reaches(c, pb->succ[i].to, target, x->pred->block)) other_reaches = true;
+          if (quiet_loop_exit(c, x->pred->block, pb->succ[i].to)) loop_exit = true;
+        }
       /* A branch explains the path if the other way does not lead here, or
        * if the way taken changed the GIL before the next branch. The branch
        * into the stop node matters only when the other way leads here too
        * (a conditional release), not when it is an early return. */
       bool keep = stop ? other_reaches : (!other_reaches || acted);
+      if (loop_exit && !stop) keep = false;
       if (keep) {
         out->cond[out->n] = &c->fn->conds[x->edge_cond];
         out->sense[out->n] = x->edge_sense;
@@ -299,6 +348,14 @@ static const char *verb(const ir_event *e, int var) {
   case FX_RELEASE: return is_arg0 || e->result_var < 0 ? "detached" : "saved";
   default: return "used";
   }
+}
+
+void check_note_history_and_path(check_ctx *c, gc_finding *f, int var) {
+  if (!f || !c->s || var < 0) return;
+  check_note_history(c, f, var);
+  int h[STATE_HISTORY];
+  int n = state_history(&c->s->w, var, h);
+  if (n > 0) check_note_branches_since(c, f, h[n - 1]);
 }
 
 void check_note_history(check_ctx *c, gc_finding *f, int var) {

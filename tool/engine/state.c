@@ -21,8 +21,10 @@ void state_init(pstate *s, uint8_t entry_kind) {
   switch (entry_kind) {
   case ENTRY_HELD: s->k.gil.state = GIL_HELD; break;
   case ENTRY_RELEASED:
+  case ENTRY_FINALIZED:
+  case ENTRY_SIGNAL:
     s->k.gil.state = GIL_RELEASED;
-    s->k.gil.how = RH_ENTRY;
+    s->k.gil.how = entry_kind == ENTRY_FINALIZED ? RH_FINALIZED : entry_kind == ENTRY_SIGNAL ? RH_SIGNAL : RH_ENTRY;
     s->k.cur_ts = CUR_NONE;
     break;
   default: s->k.gil.state = GIL_ENTRY; break;
@@ -61,8 +63,9 @@ const char *gil_state_name(gil_state s) {
 const char *release_how_name(release_how h) {
   static const char *const n[] = {"", "saved in a local", "thread state lost", "thread state stored",
                                   "by a callee", "by PyGILState_Release", "at entry",
-                                  "thread state deleted", "interpreter ended"};
-  return h <= RH_END_INTERPRETER ? n[h] : "?";
+                                  "thread state deleted", "interpreter ended", "after finalization",
+                                  "in a signal handler"};
+  return h <= RH_SIGNAL ? n[h] : "?";
 }
 
 const char *ts_state_name(ts_state s) {
@@ -119,7 +122,8 @@ static void print_vars(FILE *out, const gstate *k, const char *const *names, int
   static const char *const handle[] = {"", "active", "released"};
   for (int v = 0; v < nvars && v < IR_MAX_VARS; v++) {
     const var_dom *x = &k->v[v];
-    if (!x->null && !x->ts && !x->interp && !x->ensure && !x->owned && !x->subinterp && !x->cleared) continue;
+    if (!x->null && !x->ts && !x->interp && !x->ensure && !x->owned && !x->subinterp && !x->cleared && !x->value)
+      continue;
     fprintf(out, " %s={", names[v]);
     const char *sep = "";
     if (x->null) { fprintf(out, "%s%s", sep, x->null == NULL_YES ? "null" : "non-null"); sep = ","; }
@@ -129,6 +133,12 @@ static void print_vars(FILE *out, const gstate *k, const char *const *names, int
     if (x->interp) { fprintf(out, "%sinterp:%s", sep, interp_state_name(x->interp)); sep = ","; }
     if (x->ensure) { fprintf(out, "%shandle:%s", sep, handle[x->ensure]); sep = ","; }
     if (x->owned) { fprintf(out, "%sowned", sep); sep = ","; }
+    if (x->value) {
+      fprintf(out, "%s%s", sep, x->value_eq ? "==" : "!=");
+      if (x->value == VALUE_OTHER) fputs("other", out);
+      else fprintf(out, "#%u", (unsigned)x->value);
+      sep = ",";
+    }
     fputc('}', out);
   }
 }

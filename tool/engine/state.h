@@ -14,8 +14,8 @@
  *   a pending call  pend_dom                           the call
  *   values          var_dom.null, var_dom.owned
  *   correlations    corr_dom: truth of repeated conditions
- *   free threading  ft_dom: locks held; var_dom.fresh: a new container
- *                   of this function that no other thread can see yet
+ *   free threading  ft_dom: locks held; the new containers of this
+ *                   function that no other thread can see yet
  *
  * Every field has one meaning; each domain has its own enum and printer
  * (state.c), which --dump-cfg uses. */
@@ -51,6 +51,8 @@ typedef enum release_how {   /* GIL_RELEASED: how it came to be released */
   RH_ENTRY,              /* the function was entered without it */
   RH_DELETE_CURRENT,     /* PyThreadState_DeleteCurrent */
   RH_END_INTERPRETER,    /* Py_EndInterpreter: no thread state is attached */
+  RH_FINALIZED,          /* the function runs after Python is finalized (Py_AtExit) */
+  RH_SIGNAL,             /* the function is a signal handler: any thread, at any point */
 } release_how;
 
 typedef enum entry_need {    /* what this path has found the function needs at entry */
@@ -107,10 +109,15 @@ typedef struct var_dom {
                              Py_EndInterpreter ends both */
   uint16_t owned : 1;     /* this function created it and must delete or end it */
   uint16_t ensure : 2;    /* ensure_handle */
-  uint16_t fresh : 1;     /* free threading: a container this function created (PyDict_New...) and
-                             has not let escape: no other thread can see it yet */
-  uint16_t pad : 3;
+  uint16_t value : 3;     /* value_fact: what is known of its integer value */
+  uint16_t value_eq : 1;  /* 1: it equals that constant; 0: it does not */
 } var_dom;
+
+/* The integer constants a function compares its locals with (COND_CMP),
+ * the first VALUE_CONSTS of them; var_dom.value names one (1..VALUE_CONSTS)
+ * or says the value is a constant none of them is (VALUE_OTHER). */
+#define VALUE_CONSTS 6
+enum value_fact { VALUE_NONE = 0, VALUE_OTHER = 7 };
 
 /* The current thread state, when a tracked local holds it. */
 #define CUR_UNKNOWN (-1)        /* some thread state, or none, not in a tracked local */
@@ -152,6 +159,8 @@ typedef struct ft_dom {
   uint8_t locks;         /* locks taken and not given back on this path (PyMutex, PyThread, pthread,
                             C11, Win32; and project functions that only take or only give one) */
   uint8_t pad[3];
+  uint32_t fresh;        /* bit v: tracked local v holds a container this function created
+                            (PyDict_New...) and has not let escape: no other thread sees it yet */
 } ft_dom;
 
 /* ---- correlated conditions (ir_cond COND_KEY bits) ---- */

@@ -61,7 +61,20 @@ struct check_ctx {
   void *scratch[R_COUNT];
   gc_findings drafts[R_COUNT];
   FILE *dump;
+  uint8_t *obs;               /* the GIL states seen at each call and reference (summaries) */
+  int64_t consts[VALUE_CONSTS];  /* the constants the function compares locals with */
+  int nconsts;
+  const struct arg_fact *args;   /* a walk for one call: what the caller knows of the arguments */
+  int nargs;
 };
+
+/* What a caller knows of an argument, for a walk of the callee under it. */
+typedef struct arg_fact {
+  uint8_t null;               /* nullness */
+  bool has_value;
+  bool value_eq;              /* equals value (else: does not) */
+  int64_t value;
+} arg_fact;
 
 const ir_event *walk_event(check_ctx *c, int id, int *block);
 int walk_node_limit(const check_ctx *c);
