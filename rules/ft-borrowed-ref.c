@@ -8,7 +8,8 @@
  * critical section on it is reported too.
  *
  * Silent when the container is this function's own new object that has
- * not escaped (the engine's ft_dom.fresh) or the thread's own
+ * not escaped (the engine's ft_dom.fresh; a helper that returns one it made
+ * counts) or the thread's own
  * (PyThreadState_GetDict()), when it is a keyword-arguments dict (a new
  * dict per call, as the HOWTO says), when it cannot be named (inside a
  * macro: precision before recall), inside a critical section

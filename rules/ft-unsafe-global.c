@@ -6,7 +6,8 @@
  * on several threads at once: the write is a data race. Lazy
  * initialisation ('if (!cache) cache = ...') is one too, and says so.
  *
- * Silent for const, _Atomic, thread-local and volatile variables, locks
+ * Silent in a helper every caller calls with a lock held (the lock is
+ * theirs), and for const, _Atomic, thread-local and volatile variables, locks
  * themselves, writes through a pointer ('st->x': the module state is the
  * cure, not the disease), writes in code only module initialisation and
  * teardown run (PyInit_, Py_mod_exec, m_free and what only they call), and
@@ -32,7 +33,7 @@ void ft_unsafe_global_on_write(check_ctx *c, const check_event *ev) {
   if (!e || e->gil_only || (e->gflags & (GF_CONST | GF_ATOMIC | GF_THREAD_LOCAL | GF_VOLATILE | GF_LOCK))) return;
   if (!check_python_reachable(c)) return;
   const gstate *k = check_state(c);
-  if (k->ft.locks || k->cs.n) return;
+  if (k->ft.locks || k->cs.n || check_called_locked(c)) return;
   ug_walk *u = check_scratch(c, sizeof *u);
   for (int i = 0; i < u->n; i++)
     if (!strcmp(u->reported[i], e->callee_usr)) return;

@@ -164,6 +164,39 @@ static PyObject *ok_own_list_cleared(PyObject *self, PyObject *seq) {
   return first;
 }
 
+/* a helper whose every return is a container it made (or NULL) gives a new one */
+static PyObject *make_index(PyObject *key) {
+  PyObject *index = PyDict_New();
+  if (index == NULL)
+    return NULL;
+  if (PyDict_SetItem(index, key, key) < 0) {
+    Py_DECREF(index);
+    return NULL;
+  }
+  return index;
+}
+
+static PyObject *ok_helper_made_it(PyObject *self, PyObject *key) {
+  PyObject *index = make_index(key);
+  if (index == NULL)
+    return NULL;
+  PyObject *v = PyDict_GetItem(index, key);
+  Py_XINCREF(v);
+  Py_DECREF(index);
+  return v;
+}
+
+/* one that hands out a shared one does not */
+static PyObject *shared_index;
+static PyObject *get_index(void) { return shared_index; }
+
+static PyObject *bad_helper_shares_it(PyObject *self, PyObject *key) {
+  PyObject *index = get_index();
+  PyObject *v = index ? PyDict_GetItem(index, key) : NULL; // expected-warning{{from 'index'}}
+  Py_XINCREF(v);
+  return v;
+}
+
 static PyObject *ok_kwargs(PyObject *self, PyObject *args, PyObject *kwds) {
   PyObject *v = kwds ? PyDict_GetItemString(kwds, "x") : NULL;
   Py_XINCREF(v);
@@ -273,6 +306,8 @@ static PyMethodDef methods[] = {
     {"ok_own_dict", ok_own_dict, METH_O, NULL},
     {"ok_own_list", ok_own_list, METH_O, NULL},
     {"ok_own_list_cleared", ok_own_list_cleared, METH_O, NULL},
+    {"ok_helper_made_it", ok_helper_made_it, METH_O, NULL},
+    {"bad_helper_shares_it", bad_helper_shares_it, METH_O, NULL},
     {"ok_kwargs", (PyCFunction)(void (*)(void))ok_kwargs, METH_VARARGS | METH_KEYWORDS, NULL},
     {"ok_critical_section", ok_critical_section, METH_O, NULL},
     {"ok_section_on_owner", ok_section_on_owner, METH_O, NULL},

@@ -112,6 +112,34 @@ static PyObject *ok_lock_helpers(PyObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* helpers its callers call with the lock held: the lock is the callers' */
+static long hits;
+static void count_hit_locked(void) { hits++; }
+
+static PyObject *ok_called_with_lock(PyObject *self, PyObject *unused) {
+  PyMutex_Lock(&mutex);
+  count_hit_locked();
+  PyMutex_Unlock(&mutex);
+  Py_RETURN_NONE;
+}
+
+/* ... unless one caller does not take it */
+static long misses;
+static void count_miss(void) {
+  misses++; // expected-warning{{static 'misses' is updated in 'count_miss'}}
+}
+
+static PyObject *bad_one_caller_unlocked(PyObject *self, PyObject *arg) {
+  if (arg == Py_None) {
+    count_miss();
+    Py_RETURN_NONE;
+  }
+  PyMutex_Lock(&mutex);
+  count_miss();
+  PyMutex_Unlock(&mutex);
+  Py_RETURN_NONE;
+}
+
 static PyObject *ok_lock_macro(PyObject *self, PyObject *unused) {
   /* empty in the default build, PyMutex_Lock in the free-threaded one */
   STATS_LOCK(&mutex);
@@ -180,6 +208,8 @@ static PyMethodDef methods[] = {
     {"ok_mutex", ok_mutex, METH_NOARGS, NULL},
     {"ok_pthread", ok_pthread, METH_NOARGS, NULL},
     {"ok_lock_helpers", ok_lock_helpers, METH_NOARGS, NULL},
+    {"ok_called_with_lock", ok_called_with_lock, METH_NOARGS, NULL},
+    {"bad_one_caller_unlocked", bad_one_caller_unlocked, METH_O, NULL},
     {"ok_lock_macro", ok_lock_macro, METH_NOARGS, NULL},
     {"ok_critical_section", ok_critical_section, METH_NOARGS, NULL},
     {"ok_kinds", ok_kinds, METH_NOARGS, NULL},

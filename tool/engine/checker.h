@@ -135,6 +135,9 @@ bool check_init_only(check_ctx *c);
 /* The caller through which Python reaches the function (it is in no
  * table itself), or -1. */
 int check_python_caller(check_ctx *c);
+/* Is the function (in no table itself) called only with a lock held or a
+ * critical section open, on every path of its callers seen? */
+bool check_called_locked(check_ctx *c);
 /* Does an open critical section lock the object spelled TEXT (casts and
  * parentheses aside), a member of it ('self' locks 'self->dict'), or the
  * tracked local VAR? A section whose object is not known locks anything. */

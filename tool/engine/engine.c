@@ -807,7 +807,7 @@ static void apply_escape(pstate *s, const ir_event *e) {
   if (e->var < 0) return;
   if (e->var == s->k.gil.saved_var && s->k.gil.how == RH_SAVED_LOCAL) s->k.gil.how = RH_STORED;
   s->k.v[e->var].owned = 0;
-  s->k.ft.fresh &= ~(1u << e->var);   /* free threading: another thread may see it now */
+  if (!(e->gflags & CF_RETURNED)) s->k.ft.fresh &= ~(1u << e->var);   /* free threading: others may see it now */
 }
 
 /* A return, goto, break or continue out of a compound statement opened by
@@ -888,6 +888,7 @@ static bool entered_released(check_ctx *c, const gstate *k) {
 static void apply_exit(check_ctx *c, pstate *s, const ir_block *b) {
   gstate *k = &s->k;
   settle_pending(k);
+  ft_at_exit(c, s, b);   /* free threading: does it return a new container? */
   if (!k->approx) c->exits++;
   /* returning the saved thread state or a created one hands it over */
   if (b->ret_var >= 0 && b->ret_var == k->gil.saved_var && k->gil.how == RH_SAVED_LOCAL) k->gil.how = RH_STORED;
@@ -1302,6 +1303,7 @@ bool engine_summarize(engine_program *p, int fi) {
   }
   precondition(&c, &s);
   effect(&c, &s);
+  ft_summarized(&c);   /* free threading */
   ctx_free(&c);
   p->sums[fi] = s;
   return old.pre != s.pre || old.effect != s.effect || old.noreturn != s.noreturn ||

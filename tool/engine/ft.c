@@ -29,6 +29,7 @@
 #include "xalloc.h"
 
 enum {
+  FTF_PYROOT = 16,    /* named by a table or slot Python calls through */
   FTF_SCOPE = 1,      /* the ft-* rules are on here by default */
   FTF_PY = 2,         /* reached from Python */
   FTF_INIT = 4,       /* reached from module initialisation or teardown */
@@ -50,6 +51,8 @@ struct ft_program {
   uint8_t *fn;             /* FTF_* per function */
   int *py_from;            /* FTF_PY functions reached by a call: the caller that reaches them, else -1 */
   int8_t *locks;           /* per function: +1 takes a lock, -1 gives one back, 0 neither or both */
+  bool *ret_fresh;         /* per function: every return returns a new container of its own, or NULL */
+  uint8_t *calls_seen;     /* per function: CALLED_LOCKED, CALLED_UNLOCKED: how its callers' walks call it */
   strmap gvars;            /* key -> ft_gvar */
   strmap fnkeys;           /* function key -> index + 1 */
   check_module *mods;
@@ -274,6 +277,8 @@ struct ft_program *ft_build(const engine_program *p, ir_tu *const *units, int nu
   ft->nfuncs = n;
   ft->fn = xcalloc((size_t)n + 1, 1);
   ft->locks = xcalloc((size_t)n + 1, 1);
+  ft->ret_fresh = xcalloc((size_t)n + 1, sizeof(bool));
+  ft->calls_seen = xcalloc((size_t)n + 1, 1);
   for (int f = 0; f < n; f++) {
     void **slot = strmap_at(&ft->fnkeys, p->funcs[f]->usr ? p->funcs[f]->usr : "");
     if (!*slot) *slot = (void *)(intptr_t)(f + 1);
@@ -318,7 +323,7 @@ struct ft_program *ft_build(const engine_program *p, ir_tu *const *units, int nu
   for (int t = 0; t < nunits; t++)
     for (int h = 0; h < units[t]->nhints; h++) {
       int f = fn_of(ft, units[t]->hints[h].usr);
-      if (f >= 0 && units[t]->hints[h].kind == ENTRY_HELD && !(ft->fn[f] & FTF_INIT)) ft->fn[f] |= FTF_PY;
+      if (f >= 0 && units[t]->hints[h].kind == ENTRY_HELD && !(ft->fn[f] & FTF_INIT)) ft->fn[f] |= FTF_PY | FTF_PYROOT;
     }
   int *queue = xmalloc(sizeof(int) * ((size_t)n + 1));
   ft->py_from = xmalloc(sizeof(int) * ((size_t)n + 1));
@@ -383,6 +388,8 @@ void ft_free(struct ft_program *ft) {
   free(ft->fn);
   free(ft->py_from);
   free(ft->locks);
+  free(ft->ret_fresh);
+  free(ft->calls_seen);
   free(ft->mods);
   free(ft);
 }
@@ -411,8 +418,14 @@ static int container_arg(const ir_event *e) {
   return -1;
 }
 
+enum { CALLED_LOCKED = 1, CALLED_UNLOCKED = 2 };
+
 void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   gstate *k = &s->k;
+  struct ft_program *ft = c->p->ft;
+  /* how callers call a project function: with a lock held or not */
+  if (ft && e->callee_fn >= 0 && e->callee_fn < ft->nfuncs && !k->approx)
+    ft->calls_seen[e->callee_fn] |= k->ft.locks || k->cs.n ? CALLED_LOCKED : CALLED_UNLOCKED;
   if (e->result_var >= 0) k->ft.fresh &= ~(1u << e->result_var);
   if (e->api && api_effect_acts(e->api->effect)) return;   /* GIL and thread-state calls: nothing more */
   const ft_lock_fact *lk = ft_lock_lookup(e->callee);
@@ -425,7 +438,22 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   int keep = container_arg(e);
   for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++)
     if (e->argvar[i] >= 0 && i != keep) k->ft.fresh &= ~(1u << e->argvar[i]);
-  if (e->result_var >= 0 && ft_is_fresh(e->callee)) k->ft.fresh |= 1u << e->result_var;
+  bool made = ft_is_fresh(e->callee) ||
+              (e->callee_fn >= 0 && c->p->ft && e->callee_fn < c->p->ft->nfuncs && c->p->ft->ret_fresh[e->callee_fn]);
+  if (e->result_var >= 0 && made) k->ft.fresh |= 1u << e->result_var;
+}
+
+void ft_at_exit(check_ctx *c, const pstate *s, const ir_block *b) {
+  if (s->k.approx) return;
+  c->ft_exits++;
+  if (b->ret_const == RET_ZERO || (b->ret_var >= 0 && ((s->k.ft.fresh >> b->ret_var) & 1u))) c->ft_fresh_exits++;
+}
+
+void ft_summarized(check_ctx *c) {
+  struct ft_program *ft = c->p->ft;
+  if (!ft || c->fi < 0 || c->fi >= ft->nfuncs || c->args) return;
+  ft->ret_fresh[c->fi] = c->fn->ret_kind == RK_POINTER && c->ft_exits > 0 && c->ft_exits == c->ft_fresh_exits &&
+                         c->ft_fresh_exits > 0;
 }
 
 void ft_after_assign(pstate *s, const ir_event *e) {
@@ -449,6 +477,12 @@ int check_python_caller(check_ctx *c) {
   return ft && c->fi >= 0 && c->fi < ft->nfuncs ? ft->py_from[c->fi] : -1;
 }
 bool check_init_only(check_ctx *c) { return (flags_of(c) & (FTF_INIT | FTF_PY)) == FTF_INIT; }
+bool check_called_locked(check_ctx *c) {
+  const struct ft_program *ft = c->p->ft;
+  if (!ft || c->fi < 0 || c->fi >= ft->nfuncs || (ft->fn[c->fi] & FTF_PYROOT)) return false;
+  return ft->calls_seen[c->fi] == CALLED_LOCKED;
+}
+
 bool check_program_declares_free_threading(check_ctx *c) { return c->p->ft && c->p->ft->any_declared; }
 
 /* An object's spelling without spaces, casts and outer parentheses:

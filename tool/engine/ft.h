@@ -13,6 +13,11 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e);
 /* After an assignment to a tracked local: a copy of a new container is one
  * too; anything else is not. */
 void ft_after_assign(pstate *s, const ir_event *e);
+/* A return (apply_exit), and the end of a summary walk: a function each of
+ * whose returns returns a container it made (or NULL) gives its caller a
+ * new container, as PyDict_New does. */
+void ft_at_exit(check_ctx *c, const pstate *s, const ir_block *b);
+void ft_summarized(check_ctx *c);
 /* The tracked local a critical section's begin locks, or -1. */
 int ft_cs_object_var(const ir_event *e);
 

@@ -66,6 +66,7 @@ struct check_ctx {
   int nconsts;
   const struct arg_fact *args;   /* a walk for one call: what the caller knows of the arguments */
   int nargs;
+  int ft_exits, ft_fresh_exits;  /* free threading: returns, and those returning a new container or NULL */
 };
 
 /* What a caller knows of an argument, for a walk of the callee under it. */

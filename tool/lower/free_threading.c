@@ -913,10 +913,26 @@ void ft_lower_function(lower *L, CXCursor fn, ir_func *f) {
       for (int i2 = 0; i2 < nb; i2++)
         for (int k2 = 0; k2 < b[i2].nev; k2++) {
           const ir_event *a = &b[i2].ev[k2];
-          if (a->kind == EV_CALL && a->result_var == v && ft_is_fresh(a->callee)) lower_mark_interesting(L, v);
+          /* a new container, or what a project function returns (it may make one) */
+          if (a->kind == EV_CALL && a->result_var == v && (ft_is_fresh(a->callee) || (a->callee_usr && !a->python_api)))
+            lower_mark_interesting(L, v);
         }
     }
   if (module_related || text_mentions(L, fn, "PyUnstable_Module_SetGIL")) f->gil_decl = gil_decl_in(L, fn, false);
+  /* a local returned: its escape is the caller's to judge (a helper that
+   * returns a new container gives one), and worth following when it may
+   * hold a new container */
+  for (int i = 0; i < nb; i++) {
+    int v = b[i].term == TERM_RETURN ? b[i].ret_var : -1;
+    if (v < 0) continue;
+    if (b[i].nev > 0 && b[i].ev[b[i].nev - 1].kind == EV_ESCAPE && b[i].ev[b[i].nev - 1].var == v)
+      b[i].ev[b[i].nev - 1].gflags |= CF_RETURNED;
+    for (int i2 = 0; i2 < nb; i2++)
+      for (int k2 = 0; k2 < b[i2].nev; k2++) {
+        const ir_event *a = &b[i2].ev[k2];
+        if (a->kind == EV_CALL && a->result_var == v && ft_is_fresh(a->callee)) lower_mark_interesting(L, v);
+      }
+  }
   /* changes to containers this function stored where they are held: building them */
   ft_unit *u = unit_of(L);
   for (int i = 0; i < nb && u->stored.n; i++)

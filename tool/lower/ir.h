@@ -54,12 +54,13 @@ enum global_flags {       /* EV_GLOBAL: what the variable is */
   GF_COMPOUND = 8192,     /* GA_WRITE: read and written at once (+=, ++) */
 };
 
-enum call_ft_flags {      /* EV_CALL and EV_OBJMACRO: gflags (free threading) */
+enum call_ft_flags {      /* EV_CALL, EV_OBJMACRO and EV_ESCAPE: gflags (free threading) */
   CF_LOCK_TAKE = 1,       /* a project macro named like a lock that expands to nothing in this build
                              (the lock of the free-threaded build): takes it */
   CF_LOCK_GIVE = 2,       /* ... gives it back */
   CF_FILLS_NEW = 4,       /* changes a container this function itself stored where it is held
                              (x->m = PyDict_New(); PyDict_SetItem(x->m, ...)): building, not changing */
+  CF_RETURNED = 8,        /* EV_ESCAPE: the local the block's return returns (handed to the caller) */
 };
 
 typedef enum res_kind {   /* where a call's result goes */
