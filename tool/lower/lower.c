@@ -1938,14 +1938,12 @@ void lower_drop_event(lower *L, int i) {
   b->nev--;
 }
 ir_block *lower_blocks(lower *L, int *n) { *n = L->blocks.n; return L->blocks.v; }
-int lower_local(lower *L, CXCursor e) { return local_of(L, e); }
 int lower_local_named(lower *L, const char *name) {
   for (int i = L->vars.n - 1; i >= 0; i--)
     if (!strcmp(L->vars.v[i].name, name)) return i;
   return -1;
 }
 void lower_mark_interesting(lower *L, int v) { if (v >= 0 && v < L->vars.n) L->vars.v[v].interesting = true; }
-const char *lower_short_text(lower *L, CXCursor e) { return short_text(L, e); }
 
 int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
   CXTranslationUnit cxtu = cxtu_;

@@ -47,13 +47,10 @@ ir_event *lower_current_events(lower *L, int *n);
 void lower_drop_event(lower *L, int i);
 /* The function's blocks so far, with raw local indices. */
 ir_block *lower_blocks(lower *L, int *n);
-/* The raw local an expression names, or -1; the innermost local of that name. */
-int lower_local(lower *L, CXCursor e);
+/* The raw local of that name (the innermost), or -1. */
 int lower_local_named(lower *L, const char *name);
 /* Makes a raw local worth a place in the engine's state. */
 void lower_mark_interesting(lower *L, int raw_var);
-/* The spelling of a short expression as written, or NULL. */
-const char *lower_short_text(lower *L, CXCursor e);
 
 /* ---- hooks, called by lower.c ---- */
 
