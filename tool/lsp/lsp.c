@@ -293,6 +293,9 @@ typedef struct server {
   inmsg *inbox, **inbox_tail;
   bool eof;               /* the reader reached the end of input */
   bool woken;             /* a worker finished a unit */
+  bool abandoned;         /* a worker was left running at shutdown */
+  lsp_project **closing;  /* dropped, their workers still finishing a file */
+  int nclosing;
 } server;
 
 static doc *doc_find(server *S, const char *uri) {
@@ -729,10 +732,16 @@ static void drop_unused_projects(server *S) {
       continue;
     }
     log_verbose("%s/compile_commands.json: no open document uses it; its units are dropped", project_dir(s->P));
-    project_close(s->P);
+    if (!project_close(s->P, 0)) {           /* a worker is in a file: finished at a later poll */
+      S->closing = xrealloc(S->closing, sizeof *S->closing * (size_t)(S->nclosing + 1));
+      S->closing[S->nclosing++] = s->P;
+    }
     free(s->told);
     S->projects[i] = S->projects[--S->nprojects];
   }
+  for (int i = 0; i < S->nclosing;)
+    if (project_close(S->closing[i], 0)) S->closing[i] = S->closing[--S->nclosing];
+    else i++;
 }
 
 /* ---- checking a document ---- */
@@ -1157,13 +1166,20 @@ static void poll_all(server *S, bool all) {
 }
 
 /* After shutdown: the workers stop (each finishes the file in hand) and
- * the units go. */
+ * the units go. A worker stuck in one file for more than CLOSE_WAIT
+ * seconds is not waited for: the server then ends without freeing. */
+#define CLOSE_WAIT 5.0
 static void close_projects(server *S) {
   for (doc *d = S->docs; d; d = d->next) d->project = NULL;
   for (int i = 0; i < S->nprojects; i++) {
-    project_close(S->projects[i].P);
+    if (!project_close(S->projects[i].P, CLOSE_WAIT)) S->abandoned = true;
     free(S->projects[i].told);
   }
+  for (int i = 0; i < S->nclosing; i++)
+    if (!project_close(S->closing[i], CLOSE_WAIT)) S->abandoned = true;
+  free(S->closing);
+  S->closing = NULL;
+  S->nclosing = 0;
   free(S->projects);
   S->projects = NULL;
   S->nprojects = 0;
@@ -1390,7 +1406,9 @@ static void on_did_close(server *S, json_t *params) {
     *p = d->next;
     publish(S, d, NULL, true);
     log_verbose("closed %s", d->path ? d->path : d->uri);
-    if (d->project) {
+    bool kept = false;                        /* will the project outlive this document? */
+    for (doc *o = S->docs; o && !kept; o = o->next) kept = o->project == d->project;
+    if (d->project && (kept || slot_of(S, d->project)->explicit_db)) {
       /* its last unit stands in for the file until it is lowered from disk */
       project_set_open(d->project, d->id, d->unit, false);
       d->unit = NULL;
@@ -1647,6 +1665,12 @@ int lsp_main(int argc, char **argv) {
     free(m);
   }
   close_projects(&S);
+  if (S.abandoned) {
+    /* libclang must not be torn down under the worker still in it */
+    fflush(S.out);
+    fflush(stderr);
+    _exit(status);
+  }
   while (S.docs) {
     doc *d = S.docs;
     S.docs = d->next;

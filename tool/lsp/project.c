@@ -428,6 +428,7 @@ static void drain_here(lsp_project *P) {
     r->next = P->results;
     P->results = r;
     pthread_mutex_unlock(&P->mu);
+    P->wake(P->ctx);
   }
 }
 
@@ -664,13 +665,25 @@ void project_analyze(const gc_unit *doc, const gc_unit *const *others, int nothe
 
 /* ---- the end ---- */
 
-void project_close(lsp_project *P) {
-  if (!P) return;
+bool project_close(lsp_project *P, double seconds) {
+  if (!P) return true;
   pthread_mutex_lock(&P->mu);
   P->stop = true;
   pthread_cond_broadcast(&P->cv);
   pthread_mutex_unlock(&P->mu);
-  for (int i = 0; i < P->nthreads; i++) pthread_join(P->threads[i], NULL);
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  int64_t ns = until.tv_nsec + (int64_t)(seconds * 1e9);
+  until.tv_sec += (time_t)(ns / 1000000000LL);
+  until.tv_nsec = (long)(ns % 1000000000LL);
+  while (P->nthreads > 0) {
+    int e = pthread_timedjoin_np(P->threads[P->nthreads - 1], NULL, &until);
+    if (e == ETIMEDOUT) {
+      if (seconds > 0) log_info("%s: a worker is still parsing a file after %.0f s; not waiting for it", P->json, seconds);
+      return false;
+    }
+    P->nthreads--;
+  }
   free(P->threads);
   while (P->queue) {
     work *w = P->queue;
@@ -691,4 +704,5 @@ void project_close(lsp_project *P) {
   free(P->json);
   free(P->error);
   free(P);
+  return true;
 }

@@ -28,7 +28,10 @@ typedef struct lsp_project lsp_project;
  * made, with no entries and project_error() saying why, and project_poll()
  * reads it again once it changes. */
 lsp_project *project_open(const char *dir, int nworkers, void (*wake)(void *), void *ctx);
-void project_close(lsp_project *P);           /* stops and joins its workers */
+/* Stops its workers (each finishes the file in hand) and frees it; false
+ * when a worker is still busy after SECONDS (then P is left as it is, for
+ * the process to end without it). */
+bool project_close(lsp_project *P, double seconds);
 
 const char *project_dir(const lsp_project *P);
 /* Why the database could not be read the last time, or NULL. */

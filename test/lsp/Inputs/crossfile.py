@@ -157,6 +157,14 @@ if mode == "poll":
     database("errors.c", "net.c")
     quiet("database-repaired", net, 4)
 
+    # the last open file of the database closed: its units are dropped,
+    # and made again (from the cache) when it is opened again
+    s.close(NET)
+    step("net.c-closed", net)
+    net = s.open(NET)
+    step("net.c-reopened", net)
+    step("net.c-reopened-whole-database", net)
+
     # net.c fixed in the editor and saved
     fixed = open(NET).read().replace('    raise_io_error("read failed");\n', "    fd = -1;\n")
     s.save(NET, fixed, version=2)
