@@ -1,6 +1,5 @@
-/* rules.h: the rule registry (rules.def) and the interface between the
- * flow engine and the rules. The engine walks paths and detects each
- * situation; a rule decides the message and which notes explain it. */
+/* rules.h: the rule ids and their table (rules.def). How a rule hears of
+ * events and reports is tool/engine/checker.h. */
 #ifndef GILCHECK_RULES_H
 #define GILCHECK_RULES_H
 #include <stdbool.h>
@@ -9,7 +8,6 @@
 typedef enum rule_id {
 #define RULE(e, id, on, summary) e,
 #include "rules.def"
-#undef RULE
   R_COUNT
 } rule_id;
 

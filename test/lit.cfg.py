@@ -17,7 +17,7 @@
 #   %sarif-multitool   the SARIF Multitool that scripts/setup installs
 #   %python            the Python running lit
 # Features: pythonX.Y per header set found, python-headers if any,
-#   sarif-multitool, nvim, libclang-N, sanitize, gilcheck-binary (for the
+#   sarif-multitool, nvim, pre-commit, libclang-N, sanitize, gilcheck-binary (for the
 #   few harness tests that need it; other tests just fail without it).
 import glob
 import os
@@ -123,6 +123,8 @@ if sarif_multitool:
     config.environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1"
 if shutil.which("nvim"):
     config.available_features.add("nvim")
+if shutil.which("pre-commit") and shutil.which("git"):
+    config.available_features.add("pre-commit")
 if llvm_version:
     config.available_features.add("libclang-" + llvm_version)
 if getattr(config, "gilcheck_sanitize", "") in ("ON", "1", "TRUE", "YES", "on", "true"):

@@ -107,6 +107,14 @@ int bad_leak(PyInterpreterState *interp, int fail) {
   return 0;
 }
 
+// Cleared but never deleted: a thread state's leak, not an interpreter's
+// (the engine once kept "cleared" and "sub-interpreter" in one bit).
+void bad_cleared_leak(PyInterpreterState *interp) {
+  PyThreadState *ts = PyThreadState_New(interp);
+  PyThreadState_Clear(ts);
+  return; // expected-warning{{the thread state 'ts' from 'PyThreadState_New' is never deleted on this path [tstate-lifecycle]}}
+}
+
 void bad_clear_without_gil(PyThreadState *ts) {
   Py_BEGIN_ALLOW_THREADS
   PyThreadState_Clear(ts); // expected-warning{{'PyThreadState_Clear' called without holding the GIL (no attached thread state) [tstate-lifecycle]}}

@@ -42,8 +42,26 @@ static PyObject *conditional(PyObject *self, PyObject *arg) {
 // CHECK-NEXT:{{.*}}notes.c:34:10: note: the GIL is released here by 'PyEval_SaveThread'
 // CHECK-NOT: note:
 
+
+
+// Leaving a loop says nothing about the path (the loop always ends): no note
+// for its condition, unless its body changes the GIL.
+static PyObject *after_loop(PyObject *self, PyObject *arg) {
+  int total = 0;
+  Py_BEGIN_ALLOW_THREADS
+  for (int i = 0; i < 10; i++)
+    total += i;
+  Py_DECREF(arg);
+  Py_END_ALLOW_THREADS
+  return PyLong_FromLong(total);
+}
+// CHECK:{{.*}}notes.c:[[#@LINE-4]]:3: warning: 'Py_DECREF' used without holding the GIL (no attached thread state) [api-without-gil]
+// CHECK-NEXT:{{.*}}notes.c:[[#@LINE-8]]:3: note: the GIL is released here by 'Py_BEGIN_ALLOW_THREADS'
+// CHECK-NOT: note:
+
 static PyMethodDef methods[] = {
     {"reader", reader, METH_O, NULL},
     {"conditional", conditional, METH_O, NULL},
+    {"after_loop", after_loop, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };

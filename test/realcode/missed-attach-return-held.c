@@ -1,23 +1,13 @@
-// MISSED (as of commit d4e84d8). Reduced from ninia/jep (src/main/c/Jep/pyembed.c,
-// pyembed_thread_init): an entry point called from a foreign runtime without
-// the GIL attaches a saved thread state (PyEval_AcquireThread /
-// PyEval_RestoreThread), does Python work, and detaches before returning --
-// except on an error path, which returns with the thread state still
-// attached. The next caller that tries to attach any thread state then blocks
-// forever (a deadlock), and the thread state is stuck on this thread. In jep
-// the two such paths are: Py_NewInterpreterFromConfig failing (the main
-// thread state, attached just before, stays attached) and the module set-up
-// helper failing (the new thread state stays attached).
-//
-// gilcheck summarises these functions as "needs the GIL released, effect
-// unknown" and says nothing. The contract has no rule for "returns with the
-// GIL still held after taking it itself" (unbalanced-release is only about
-// leaving *released*); this is its mirror image and, in embedding code, as
-// common. The expected text below is a guess at the wording: adjust it with
-// the rule.
-//
-// Known limitation, kept as a target: no rule yet reports a function that attaches a thread state itself and returns still attached on some paths: its mirror image of unbalanced-release would also flag legitimate "attach and return 1 / fail and return 0" helpers, so it needs the conditional effects above first.
-// XFAIL: *
+// Reduced from ninia/jep (src/main/c/Jep/pyembed.c, pyembed_thread_init):
+// an entry point called from a foreign runtime without the GIL attaches a
+// saved thread state (PyEval_AcquireThread / PyEval_RestoreThread), does
+// Python work, and detaches before returning -- except on an error path,
+// which returns with the thread state still attached. The next caller that
+// tries to attach any thread state then blocks forever (a deadlock), and the
+// thread state is stuck on this thread. In jep the two such paths are:
+// Py_NewInterpreterFromConfig failing (the main thread state, attached just
+// before, stays attached) and the module set-up helper failing (the new
+// thread state stays attached). Missed until unbalanced-acquire.
 // RUN: %gilcheck --verify %s -- %pyinc
 #include <Python.h>
 

@@ -70,14 +70,16 @@
  * the new pointer in enc_* and dec_*, and update the size here. */
 #if defined(__x86_64__) && defined(__LP64__)
 _Static_assert(sizeof(gc_loc) == 16, "gc_loc changed: update cache.c");
-_Static_assert(sizeof(ir_event) == 136, "ir_event changed: update cache.c");
-_Static_assert(sizeof(ir_cond) == 40, "ir_cond changed: update cache.c");
+_Static_assert(sizeof(ir_event) == 192, "ir_event changed: update cache.c");
+_Static_assert(sizeof(ir_cond) == 48, "ir_cond changed: update cache.c");
 _Static_assert(sizeof(ir_edge) == 8, "ir_edge changed: update cache.c");
 _Static_assert(sizeof(ir_block) == 64, "ir_block changed: update cache.c");
 _Static_assert(sizeof(ir_region) == 32, "ir_region changed: update cache.c");
-_Static_assert(sizeof(ir_func) == 112, "ir_func changed: update cache.c");
+_Static_assert(sizeof(ir_func) == 120, "ir_func changed: update cache.c");
 _Static_assert(sizeof(ir_entry_hint) == 48, "ir_entry_hint changed: update cache.c");
-_Static_assert(sizeof(ir_tu) == 56, "ir_tu changed: update cache.c");
+_Static_assert(sizeof(ir_tu) == 72, "ir_tu changed: update cache.c");
+_Static_assert(sizeof(ir_fnref) == 80, "ir_fnref changed: update cache.c");
+_Static_assert(sizeof(ir_fnstore) == 56, "ir_fnstore changed: update cache.c");
 #endif
 
 /* ---------- hashing ---------- */
@@ -355,6 +357,19 @@ static char *entry_path(uint64_t key, const char *suffix) {
   return p;
 }
 
+/* "cache hit: FILE" or "cache miss: FILE (WHY)" under -v, FILE relative
+ * to the current directory when it is below it, as paths are shown
+ * elsewhere (cache.c stands alone: the fuzz harness links it without the
+ * output code). */
+static void say_about(const gc_job *job, const char *what, const char *why) {
+  if (!G.verbose) return;
+  const char *shown = job->file;
+  size_t n = G.cwd ? strlen(G.cwd) : 0;
+  if (n > 1 && strncmp(shown, G.cwd, n) == 0 && shown[n] == '/' && shown[n + 1]) shown += n + 1;
+  if (why) log_verbose("cache %s: %s (%s)", what, shown, why);
+  else log_verbose("cache %s: %s", what, shown);
+}
+
 /* ---------- writing an entry ---------- */
 
 typedef struct strtab {
@@ -390,8 +405,22 @@ static void enc_event(enc *e, const ir_event *v) {
   enc_str(e, v->callee);
   enc_str(e, v->callee_usr);
   for (int i = 0; i < IR_MAX_ARGS; i++) enc_str(e, v->argtext[i]);
-  enc_str(e, v->creator);
-  /* api: looked up again by callee on reading; callee_fn: set at link */
+  enc_str(e, v->slot);
+  enc_str(e, v->callee_header);
+  if (v->kind == EV_FNREF && v->fnref) {
+    const ir_fnref *r = v->fnref;
+    enc_raw(e, r, sizeof *r);
+    enc_str(e, r->fn);
+    enc_str(e, r->fn_usr);
+    enc_str(e, r->field);
+    enc_str(e, r->slot);
+    enc_str(e, r->registrar);
+    enc_str(e, r->registrar_usr);
+    enc_str(e, r->header);
+    enc_str(e, r->param);
+    enc_str(e, r->param_type);
+  }
+  /* api: looked up again by callee on reading; callee_fn, callee_set: set at link */
 }
 
 /* Arrays are written as their bytes in one piece, then each element's
@@ -435,6 +464,16 @@ static void enc_tu(enc *e, const ir_tu *tu) {
     enc_str(e, h->loc.file);
     enc_str(e, h->why);
   }
+  enc_raw(e, tu->stores, sizeof(ir_fnstore) * (size_t)tu->nstores);
+  for (int i = 0; i < tu->nstores; i++) {
+    const ir_fnstore *st = &tu->stores[i];
+    enc_str(e, st->slot);
+    enc_str(e, st->owner);
+    enc_str(e, st->field);
+    enc_str(e, st->fn);
+    enc_str(e, st->fn_usr);
+    enc_str(e, st->loc.file);
+  }
 }
 
 static bool write_all(int fd, const void *p, size_t n) {
@@ -472,14 +511,15 @@ void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t) {
     int err = 0;
     unsigned char *bytes = dep ? slurp(dep, MAX_ENTRY, &len, &st, &err) : NULL;
     if (!bytes) {
-      log_verbose("cache: not storing %s: cannot read %s: %s", job->file, dep ? dep : "(null)", strerror(err ? err : EINVAL));
+      if (!t->quiet)
+        log_verbose("cache: not storing %s: cannot read %s: %s", job->file, dep ? dep : "(null)", strerror(err ? err : EINVAL));
       goto out;
     }
     uint64_t h = cache_hash(bytes, len, 0);
     free(bytes);
     int64_t mt = ts_ns(st.st_mtim), ct = ts_ns(st.st_ctim);
     if ((size_t)st.st_size != len || mt > t->start_ns - SLACK_NS || ct > t->start_ns - SLACK_NS) {
-      log_verbose("cache: not storing %s: %s changed less than a second before it was read", job->file, dep);
+      if (!t->quiet) log_verbose("cache: not storing %s: %s changed less than a second before it was read", job->file, dep);
       goto out;
     }
     w_raw_str(&pay, dep);
@@ -508,19 +548,19 @@ void cache_store(const gc_job *job, const ir_tu *tu, const cache_ticket *t) {
   if (!final || !tmp) goto out;
   fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
-    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
+    if (!t->quiet) log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     free(tmp);
     tmp = NULL;
     goto out;
   }
   if (!write_all(fd, hdr, sizeof hdr) || !write_all(fd, pay.p, pay.n) || fchmod(fd, G.file_mode) != 0) {
-    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
+    if (!t->quiet) log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     goto out;
   }
   if (close(fd) != 0) { fd = -1; goto out; }
   fd = -1;
   if (rename(tmp, final) != 0) {
-    log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
+    if (!t->quiet) log_verbose("cache: not storing %s: %s", job->file, strerror(errno));
     goto out;
   }
   free(tmp);
@@ -571,6 +611,42 @@ static const char *dec_str_nn(dec *d) {
 /* An index that is negative (none) or below N. */
 static bool idx_ok(int v, int n) { return v < n; }
 
+/* Is each kind one the lowering produces? A validator that lags behind the
+ * lowering turns every unit using a new kind into a "corrupt entry" miss,
+ * run after run (as COND_CALL once did for 'if (helper(x))', and
+ * ENTRY_FINALIZED and ENTRY_SIGNAL after them). Conditions and entry kinds
+ * are checked against their enums' counts; the enums without a count by
+ * switches without a default, so that -Wswitch points here when ir.h gains
+ * a kind. */
+static bool ev_kind_ok(unsigned k) {
+  switch ((ev_kind)k) {
+  case EV_CALL: case EV_OBJMACRO: case EV_ASSIGN: case EV_ESCAPE: case EV_LEAVE_REGION: case EV_FNREF:
+    return true;
+  }
+  return false;
+}
+
+static bool res_kind_ok(unsigned k) {
+  switch ((res_kind)k) {
+  case RES_OTHER: case RES_DISCARD: case RES_LOCAL: case RES_NONLOCAL: case RES_RETURN: return true;
+  }
+  return false;
+}
+
+static bool val_kind_ok(unsigned k) {
+  switch ((val_kind)k) {
+  case VAL_UNKNOWN: case VAL_ZERO: case VAL_NONZERO: case VAL_COPY: return true;
+  }
+  return false;
+}
+
+static bool term_kind_ok(unsigned k) {
+  switch ((term_kind)k) {
+  case TERM_EDGES: case TERM_RETURN: case TERM_NORETURN: return true;
+  }
+  return false;
+}
+
 static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   rbuf *r = &d->r;
   bool had_api = v->api != NULL;      /* the writer's pointer: only its null-ness means anything */
@@ -579,8 +655,29 @@ static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   v->callee = dec_str(d);
   v->callee_usr = dec_str(d);
   for (int i = 0; i < IR_MAX_ARGS; i++) v->argtext[i] = dec_str(d);
-  v->creator = dec_str(d);
+  v->slot = dec_str(d);
+  v->callee_header = dec_str(d);
+  if (v->kind == EV_FNREF && v->fnref) {
+    ir_fnref *fr = dec_raw(d, sizeof *fr, 1);
+    if (fr) {
+      fr->fn = dec_str(d);
+      fr->fn_usr = dec_str(d);
+      fr->field = dec_str(d);
+      fr->slot = dec_str(d);
+      fr->registrar = dec_str(d);
+      fr->registrar_usr = dec_str(d);
+      fr->header = dec_str(d);
+      fr->param = dec_str(d);
+      fr->param_type = dec_str(d);
+      if (fr->how > FNREF_STORE) r->bad = true;
+    }
+    v->fnref = fr;
+  } else if (v->fnref) {
+    r->bad = true;
+  }
+  if (v->kind == EV_FNREF && !v->fnref) r->bad = true;
   v->callee_fn = -1;
+  v->callee_set = -1;
   v->api = NULL;
   if (v->kind == EV_CALL && v->callee) {
     /* the built-in table is looked up again: the same facts, or a miss */
@@ -589,7 +686,7 @@ static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   } else if (had_api) {
     r->bad = true;
   }
-  bool ok = v->kind <= EV_FNREF && v->result_to <= RES_RETURN && v->val <= VAL_COPY && v->nargs <= IR_MAX_ARGS &&
+  bool ok = ev_kind_ok(v->kind) && res_kind_ok(v->result_to) && val_kind_ok(v->val) && v->nargs <= IR_MAX_ARGS &&
             idx_ok(v->var, f->nvars) && idx_ok(v->src_var, f->nvars) && idx_ok(v->result_var, f->nvars) &&
             idx_ok(v->region, f->nregions) && !(v->kind == EV_LEAVE_REGION && v->region < 0);
   for (int i = 0; i < IR_MAX_ARGS; i++) ok = ok && idx_ok(v->argvar[i], f->nvars);
@@ -616,10 +713,14 @@ static ir_func *dec_func(dec *d) {
     ir_cond *c = &f->conds[i];
     c->loc.file = dec_str(d);
     c->text = dec_str(d);
-    if (c->kind > COND_GIL || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
-        (c->kind == COND_VAR && c->var < 0) || (c->kind == COND_KEY && c->key < 0))
+    if (c->kind >= COND_KIND_COUNT || c->key >= IR_MAX_KEYS || !idx_ok(c->var, f->nvars) ||
+        (c->kind == COND_VAR && c->var < 0) || (c->kind == COND_KEY && c->key < 0) ||
+        (c->kind == COND_CMP && (c->var < 0 || c->cmp_op > CMP_GE)))
       r->bad = true;
   }
+  if (f->nparams > IR_MAX_ARGS) r->bad = true;
+  for (int i = 0; i < f->nparams && !r->bad; i++)
+    if (!idx_ok(f->param_var[i], f->nvars)) r->bad = true;
   f->regions = dec_raw(d, sizeof(ir_region), f->nregions);
   for (int i = 0; i < f->nregions && !r->bad; i++) {
     f->regions[i].loc.file = dec_str(d);
@@ -629,7 +730,7 @@ static ir_func *dec_func(dec *d) {
   for (int i = 0; i < f->nblocks && !r->bad; i++) {
     ir_block *bl = &f->blocks[i];
     bl->term_loc.file = dec_str(d);
-    if (bl->term > TERM_NORETURN || !idx_ok(bl->ret_var, f->nvars)) r->bad = true;
+    if (!term_kind_ok(bl->term) || !idx_ok(bl->ret_var, f->nvars)) r->bad = true;
     bl->ev = dec_raw(d, sizeof(ir_event), bl->nev);
     bl->cap_ev = bl->nev;
     for (int k = 0; k < bl->nev && !r->bad; k++) dec_event(d, &bl->ev[k], f);
@@ -662,7 +763,18 @@ static bool dec_tu(dec *d, ir_tu *out) {
     h->name = dec_str_nn(d);
     h->loc.file = dec_str(d);
     h->why = dec_str(d);
-    if (h->kind > ENTRY_RELEASED) r->bad = true;
+    if (h->kind >= ENTRY_KIND_COUNT) r->bad = true;
+  }
+  if (out->nstores < 0) r->bad = true;
+  out->stores = r->bad ? NULL : dec_raw(d, sizeof(ir_fnstore), out->nstores);
+  for (int i = 0; i < out->nstores && !r->bad; i++) {
+    ir_fnstore *st = &out->stores[i];
+    st->slot = dec_str_nn(d);
+    st->owner = dec_str(d);
+    st->field = dec_str(d);
+    st->fn = dec_str_nn(d);
+    st->fn_usr = dec_str_nn(d);
+    st->loc.file = dec_str(d);
   }
   if (r_u(r) != END_MARK || r->p != r->end) r->bad = true;
   return !r->bad;
@@ -685,9 +797,14 @@ static bool dep_unchanged(const char *path, uint64_t size, int64_t mt, int64_t c
 }
 
 bool cache_lookup(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t) {
+  return cache_lookup_said(job, A, out, t, true);
+}
+
+bool cache_lookup_said(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t, bool say) {
   memset(t, 0, sizeof *t);
   if (!G.on) return false;
   t->on = true;
+  t->quiet = !say;
   wbuf km = {0};
   key_material(job, &km);
   t->key = cache_hash(km.p, km.n, CACHE_FORMAT);
@@ -763,13 +880,13 @@ done:
   free(km.p);
   if (hit) {
     atomic_fetch_add(&G.hits, 1);
-    log_verbose("cache hit: %s", job->file);
+    if (say) say_about(job, "hit", NULL);
     return true;
   }
   arena_free(A);
   memset(out, 0, sizeof *out);
   atomic_fetch_add(&G.misses, 1);
-  log_verbose("cache miss: %s (%s)", job->file, why);
+  if (say) say_about(job, "miss", why);
   t->start_ns = now_ns();
   return false;
 }

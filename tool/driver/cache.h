@@ -50,6 +50,7 @@ typedef struct cache_ticket {
   bool on;               /* the cache is on */
   uint64_t key;          /* the entry's name */
   int64_t start_ns;      /* when the parse started (wall clock) */
+  bool quiet;            /* nothing said about this unit under verbose */
 } cache_ticket;
 
 /* Before parsing JOB: true when its unit was read from the cache into OUT
@@ -57,6 +58,10 @@ typedef struct cache_ticket {
  * and T is filled for cache_store. Thread-safe; does nothing (false) when
  * the cache is off. */
 bool cache_lookup(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t);
+/* The same; under verbose, says how it went (and later why cache_store
+ * gave up) only when SAY: units outside the files reported (lowered for
+ * their summaries only) are looked up quietly. */
+bool cache_lookup_said(const gc_job *job, arena *A, ir_tu *out, cache_ticket *t, bool say);
 
 /* After JOB was parsed and lowered into TU without errors: writes its entry.
  * Gives up silently (says why under verbose) when a file it read changed

@@ -28,7 +28,8 @@
  *
  * An unknown key, a value of the wrong type, an unknown rule id in
  * 'severity' or an unknown severity is an error ("path:line:col: error:
- * ..."); a glob in 'checks' that matches no rule is a warning. 'api' facts of
+ * ..."), with a suggestion when the rule id is nearly a known one; a glob
+ * in 'checks' that matches no rule is a warning (with a suggestion too). 'api' facts of
  * every configuration loaded are given to the engine, whichever file they were
  * found for. */
 #define _GNU_SOURCE
@@ -190,13 +191,26 @@ static bool duplicate_key(loader *L, const yaml_node_t *map, yaml_node_pair_t *u
   return false;
 }
 
+char *checks_unmatched_message(const char *glob) {
+  const char *name = glob[0] == '-' ? glob + 1 : glob;
+  const char *near = output_rule_suggestion(name, false);
+  if (near) return xasprintf("'%s' matches no rule; did you mean '%s%s'?", glob, glob[0] == '-' ? "-" : "", near);
+  return xasprintf("'%s' matches no rule (see --list-rules)", glob);
+}
+
 static void check_globs_match(loader *L, const yaml_node_t *n, const char *globs) {
   bool scratch[R_COUNT] = {0};
   char *unmatched = NULL;
   checks_apply(scratch, globs, &unmatched);
-  if (unmatched)
-    log_at(L->path, (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1, "warning",
-           "'%s' in 'checks' matches no rule", unmatched);
+  for (char *g = unmatched; g && *g;) {
+    char *comma = strchr(g, ',');
+    if (comma) *comma = 0;
+    char *msg = checks_unmatched_message(g);
+    log_at(L->path, (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1, "warning", "in 'checks': %s",
+           msg);
+    free(msg);
+    g = comma ? comma + 1 : NULL;
+  }
   free(unmatched);
 }
 
@@ -233,7 +247,12 @@ static void read_severity(loader *L, yaml_node_t *v) {
     yaml_node_t *k = node(L, p->key), *val = node(L, p->value);
     const char *rule = scalar(k), *sev = scalar(val);
     if (!rule) { problem(L, k, "'severity' must be a map from rule id to 'warning' or 'error'"); continue; }
-    if (!known_rule(rule)) { problem(L, k, "unknown rule '%s' in 'severity'", rule); continue; }
+    if (!known_rule(rule)) {
+      const char *near = output_rule_suggestion(rule, true);
+      if (near) problem(L, k, "unknown rule '%s' in 'severity'; did you mean '%s'?", rule, near);
+      else problem(L, k, "unknown rule '%s' in 'severity' (see --list-rules)", rule);
+      continue;
+    }
     gc_severity s;
     if (sev && strcmp(sev, "warning") == 0) s = GC_SEV_WARNING;
     else if (sev && strcmp(sev, "error") == 0) s = GC_SEV_ERROR;

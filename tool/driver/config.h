@@ -44,6 +44,10 @@ void config_free(gc_config *c);
  * off, "glob" turns them on. Globs that match no rule are collected in
  * *unmatched (a malloc'd comma-separated list, or NULL). */
 void checks_apply(bool rules[R_COUNT], const char *globs, char **unmatched);
+/* What to say about GLOB (as written, maybe with its '-') matching no rule:
+ * "'x' matches no rule; did you mean 'y'?" or "... (see --list-rules)".
+ * Malloc'd. */
+char *checks_unmatched_message(const char *glob);
 /* The rules on by default (rules.def), then the config's checks, then the
  * command line's --checks (may be NULL). */
 void config_rules(const gc_config *c, const char *cmdline_checks, bool rules[R_COUNT]);

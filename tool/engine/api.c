@@ -47,12 +47,38 @@ static const char *const noreturn_rows[] = {
 #include "api.def"
 };
 
+static const registrar_fact registrar_rows[] = {
+#define REGISTRAR(name, fn_arg, entry, why) { #name, fn_arg, entry, why },
+#include "api.def"
+};
+
+static const hook_fact hook_rows[] = {
+#define HOOK(name, entry, why) { #name, entry, why },
+#include "api.def"
+};
+
+static const char *const signal_safe_rows[] = {
+#define SIGNAL_SAFE(name) #name,
+#include "api.def"
+};
+
+static const char *const runs_before_return_rows[] = {
+#define RUNS_BEFORE_RETURN(name) #name,
+#include "api.def"
+};
+
+static const struct { const char *word; callback_word_kind kind; } callback_word_rows[] = {
+#define CALLBACK_WORD(word, kind) { #word, kind },
+#include "api.def"
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
 /* Building the tables once                                             */
 /* ------------------------------------------------------------------ */
 
+static strmap registrar_table, hook_table, signal_safe_table, runs_before_return_table, callback_word_table;
 static strmap api_table, objmacro_table, blocking_table, thread_creator_table,
     noreturn_table;
 static pthread_once_t built_once = PTHREAD_ONCE_INIT;
@@ -79,6 +105,15 @@ static void build_tables(void) {
   for (size_t i = 0; i < COUNT(thread_creator_rows); i++)
     put_first(&thread_creator_table, thread_creator_rows[i].name,
               &thread_creator_rows[i]);
+  for (size_t i = 0; i < COUNT(registrar_rows); i++)
+    put_first(&registrar_table, registrar_rows[i].name, &registrar_rows[i]);
+  for (size_t i = 0; i < COUNT(hook_rows); i++) put_first(&hook_table, hook_rows[i].name, &hook_rows[i]);
+  for (size_t i = 0; i < COUNT(signal_safe_rows); i++)
+    put_first(&signal_safe_table, signal_safe_rows[i], signal_safe_rows[i]);
+  for (size_t i = 0; i < COUNT(runs_before_return_rows); i++)
+    put_first(&runs_before_return_table, runs_before_return_rows[i], runs_before_return_rows[i]);
+  for (size_t i = 0; i < COUNT(callback_word_rows); i++)
+    put_first(&callback_word_table, callback_word_rows[i].word, &callback_word_rows[i]);
   for (size_t i = 0; i < COUNT(noreturn_rows); i++)
     put_first(&noreturn_table, noreturn_rows[i], noreturn_rows[i]);
 }
@@ -120,6 +155,32 @@ const thread_creator_fact *thread_creator_lookup(const char *name) {
   return table_get(&thread_creator_table, name);
 }
 
+const registrar_fact *registrar_lookup(const char *name) {
+  ensure_built();
+  return table_get(&registrar_table, name);
+}
+
+const hook_fact *hook_lookup(const char *name) {
+  ensure_built();
+  return table_get(&hook_table, name);
+}
+
+bool api_is_signal_safe(const char *name) {
+  ensure_built();
+  return table_get(&signal_safe_table, name) != NULL;
+}
+
+bool api_runs_callbacks_before_return(const char *name) {
+  ensure_built();
+  return table_get(&runs_before_return_table, name) != NULL;
+}
+
+callback_word_kind api_callback_word(const char *word) {
+  ensure_built();
+  const struct { const char *word; callback_word_kind kind; } *row = table_get(&callback_word_table, word);
+  return row ? row->kind : CB_NONE;
+}
+
 bool api_is_noreturn_libc(const char *name) {
   ensure_built();
   return table_get(&noreturn_table, name) != NULL;
@@ -152,14 +213,16 @@ void api_add_blocking(const char *name) {
   *strmap_at(&blocking_table, f->name) = f;
 }
 
-/* The callback runs without the GIL, just like a thread's start routine, so
- * such a function is reported through thread_creator_lookup. */
+/* A configured callback API: a registrar whose callback runs without the
+ * GIL (never freed). */
 void api_add_callback_without_gil(const char *name, int fn_arg) {
   if (!name)
     return;
   ensure_built();
-  thread_creator_fact *f = xcalloc(1, sizeof *f);
+  registrar_fact *f = xcalloc(1, sizeof *f);
   f->name = xstrdup(name);
   f->fn_arg = fn_arg;
-  *strmap_at(&thread_creator_table, f->name) = f;
+  f->entry = ENTRY_RELEASED;
+  f->why = "registered with '%s' here, which calls it back without the GIL (configured in .gilcheck.yml)";
+  *strmap_at(&registrar_table, f->name) = f;
 }

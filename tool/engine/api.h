@@ -4,6 +4,7 @@
 #ifndef GILCHECK_API_H
 #define GILCHECK_API_H
 #include <stdbool.h>
+#include <stdint.h>
 
 /* What a call does to the GIL or to thread-state / interpreter values. */
 typedef enum api_effect {
@@ -32,11 +33,25 @@ typedef enum api_effect {
   FX_NORETURN,           /* Py_FatalError, abort, exit, longjmp ... */
   FX_INTERP_GET,         /* PyInterpreterState_Get, PyThreadState_GetInterpreter: a live interpreter */
   FX_GIL_CHECK,          /* PyGILState_Check(): a question, true exactly when the GIL is held */
+  FX_RUNTIME_ALIVE,      /* Py_IsInitialized(): a question, false once Python is finalized */
+  FX_RUNTIME_ENDING,     /* Py_IsFinalizing(): a question, true while Python is finalizing */
 } api_effect;
 
 /* Does a call with this effect change the GIL, a thread state or an
  * interpreter (FX_GIL_CHECK only asks)? */
-static inline bool api_effect_acts(api_effect fx) { return fx != FX_NONE && fx != FX_GIL_CHECK; }
+static inline bool api_effect_acts(api_effect fx) {
+  return fx != FX_NONE && fx != FX_GIL_CHECK && fx != FX_RUNTIME_ALIVE && fx != FX_RUNTIME_ENDING;
+}
+
+/* Who calls a function, and so the state it starts in. */
+typedef enum entry_kind {
+  ENTRY_UNKNOWN = 0,      /* inferred from the body and from callers */
+  ENTRY_HELD,             /* reached from Python: method tables, slots, PyInit_* */
+  ENTRY_RELEASED,         /* a thread start routine, a callback run without the GIL */
+  ENTRY_FINALIZED,        /* runs after Python is finalized (Py_AtExit, atexit) */
+  ENTRY_SIGNAL,           /* a signal handler: only async-signal-safe calls belong */
+  ENTRY_KIND_COUNT
+} entry_kind;
 
 typedef struct api_fact {
   const char *name;
@@ -67,7 +82,38 @@ typedef struct thread_creator_fact {
   int fn_arg;
 } thread_creator_fact;
 
+/* The runtime or the OS calls back the function passed as argument
+ * 'fn_arg' (or a member of the struct passed there), in state 'entry'; 'why'
+ * is the note ("registered with Py_AtExit here; ..."). */
+typedef struct registrar_fact {
+  const char *name;
+  int fn_arg;
+  uint8_t entry;         /* entry_kind */
+  const char *why;
+} registrar_fact;
+
+/* A variable the runtime calls through (PyOS_InputHook): a function
+ * assigned to it starts in state 'entry'. */
+typedef struct hook_fact {
+  const char *name;
+  uint8_t entry;
+  const char *why;
+} hook_fact;
+
+/* What a word in a registration's name, parameter or parameter type says a
+ * C library does with a callback. */
+typedef enum callback_word_kind {
+  CB_NONE = 0,
+  CB_KEPT,               /* kept for later: set, register, add, connect, hook, handler ... */
+  CB_RUN,                /* run before the call returns: foreach, walk, sort, compare ... */
+} callback_word_kind;
+
 const api_fact *api_lookup(const char *name);
+const registrar_fact *registrar_lookup(const char *name);
+const hook_fact *hook_lookup(const char *name);
+bool api_is_signal_safe(const char *name);        /* PyErr_SetInterrupt, Py_AddPendingCall ... */
+bool api_runs_callbacks_before_return(const char *name);   /* qsort, bsearch, nftw ... */
+callback_word_kind api_callback_word(const char *word);
 const objmacro_fact *objmacro_lookup(const char *name);
 const blocking_fact *blocking_lookup(const char *name);
 /* The next alternative blocking condition for the same name (e.g.
@@ -80,7 +126,8 @@ bool api_is_noreturn_libc(const char *name);   /* abort, exit, longjmp, ... */
  * precedence over the built-in tables. Not thread-safe: call before analysis. */
 void api_add_extra(const char *name, bool needs_gil, api_effect effect);
 void api_add_blocking(const char *name);
-/* A declared function that calls its argument 'fn_arg' back without the GIL. */
+/* A declared function that calls its argument 'fn_arg' back without the GIL
+ * (a registrar, ENTRY_RELEASED). */
 void api_add_callback_without_gil(const char *name, int fn_arg);
 
 #endif

@@ -6,11 +6,10 @@
  * and a hard bound on rounds keeps a pathological program finite. */
 #include <stdlib.h>
 #include <string.h>
-#include "flow.h"
+#include "engine.h"
 #include "xalloc.h"
-#include "summary.h"
 
-void summarize_program(flow_program *p) {
+void summarize_program(engine_program *p) {
   int n = p->nfuncs;
   if (n <= 0) return;
   /* callers of each function, to re-queue them */
@@ -44,7 +43,7 @@ void summarize_program(flow_program *p) {
     len--;
     queued[f] = 0;
     if (++count[f] > 50) continue;   /* cannot happen on a monotone chain; a guard */
-    if (!flow_summarize(p, f)) continue;
+    if (!engine_summarize(p, f)) continue;
     for (int k = 0; k < ncallers[f]; k++) {
       int g = callers[f][k];
       if (!queued[g]) { queued[g] = 1; queue[(head + len++) % n] = g; }

@@ -18,12 +18,13 @@
 #define IR_MAX_KEYS 32      /* repeated conditions correlated per function */
 
 typedef enum ev_kind {
-  EV_CALL,          /* a direct call; callee known by name */
+  EV_CALL,          /* a call: direct (callee known by name), or through a global or a
+                       member (slot), or through anything else (neither) */
   EV_OBJMACRO,      /* an object-internals macro (PyTuple_GET_ITEM ...) */
   EV_ASSIGN,        /* a store to a local: tracked value and/or killed conditions */
   EV_ESCAPE,        /* a tracked local's value is stored where others can reach it */
   EV_LEAVE_REGION,  /* a jump leaves a compound statement opened by a macro */
-  EV_FNREF,         /* a function's address is passed to a thread creator / callback API */
+  EV_FNREF,         /* a function's address is passed to a call or stored (fnref) */
 } ev_kind;
 
 typedef enum res_kind {   /* where a call's result goes */
@@ -41,6 +42,35 @@ typedef enum val_kind {   /* what an EV_ASSIGN stores */
   VAL_COPY,               /* another tracked local's value */
 } val_kind;
 
+typedef enum fnref_how {
+  FNREF_ARG = 0,          /* the function is argument 'arg' of the call that follows */
+  FNREF_MEMBER,           /* it is a member of a local struct passed by address as argument 'arg' */
+  FNREF_GLOBAL,           /* a global struct is passed by address as argument 'arg': its
+                             initializer's members ('slot' names the global) */
+  FNREF_STORE,            /* it is stored into 'slot' (a global, or a member of a struct type) */
+} fnref_how;
+
+/* Where a function's address goes (EV_FNREF). The event of the call it is
+ * passed to follows it in the same block; what happens to the function is
+ * decided when the program is linked: a thread's start routine, a handler the
+ * runtime or the OS runs, or a callback of a C library (entry-states.md). */
+typedef struct ir_fnref {
+  uint8_t how;            /* fnref_how */
+  int8_t arg;             /* the argument of the call, for ARG, MEMBER, GLOBAL */
+  bool registrar_python;  /* the function called is declared in a CPython header */
+  bool registrar_defined; /* the unit sees its body (a static inline in a header): not a library */
+  const char *fn;         /* the function named (NULL for GLOBAL) */
+  const char *fn_usr;
+  const char *field;      /* MEMBER, STORE: the member (or the variable) written */
+  const char *slot;       /* GLOBAL: "var:USR" of the struct passed; STORE: the slot written */
+  const char *registrar;  /* the function called (NULL for STORE) */
+  const char *registrar_usr;
+  const char *header;     /* the file declaring the function called, or for STORE the
+                             variable written when a library or CPython declares it */
+  const char *param;      /* the called function's parameter at 'arg', or NULL */
+  const char *param_type; /* its type as written, or NULL */
+} ir_fnref;
+
 typedef struct ir_event {
   uint8_t kind;           /* ev_kind */
   uint8_t result_to;      /* res_kind, for EV_CALL */
@@ -51,6 +81,9 @@ typedef struct ir_event {
   int16_t result_var;     /* EV_CALL: tracked var receiving the result, or -1 */
   int16_t argvar[IR_MAX_ARGS];   /* tracked var passed as argument i, or -1 */
   uint8_t argnull;        /* bit i: argument i is a null constant */
+  uint8_t argnonnull;     /* bit i: argument i is surely not null (&x, a string, a non-zero constant) */
+  uint8_t argconst;       /* bit i: argument i is an integer constant, argval[i] */
+  bool has_const;         /* EV_ASSIGN: the value is the integer constant val_const */
   int region;             /* EV_LEAVE_REGION: index into fn->regions */
   uint32_t kills;         /* conditions (key bits) made stale by this event */
   gc_loc loc;             /* where the user wrote it (the macro use, not the header) */
@@ -64,8 +97,15 @@ typedef struct ir_event {
   bool needs_gil;         /* EV_OBJMACRO */
   uint8_t callee_annot;   /* EV_CALL: annot_bits on the callee's declaration */
   const char *argtext[IR_MAX_ARGS]; /* spelling of short arguments (blocking checks) */
-  const char *creator;    /* EV_FNREF: the thread creator or callback API */
+  int64_t argval[IR_MAX_ARGS];      /* EV_CALL: argument i's value when argconst says */
+  int64_t val_const;                /* EV_ASSIGN: the constant stored, when has_const */
+  const ir_fnref *fnref;  /* EV_FNREF: where the address goes */
+  const char *callee_header; /* EV_CALL: the file declaring the callee, when not CPython's (a
+                             library's header: which calls go into the same library) */
+  const char *slot;       /* EV_CALL through a pointer: "var:USR" of a global or static, or
+                             "field:USR" of a struct member; NULL otherwise */
   int callee_fn;          /* EV_CALL/EV_FNREF: program-wide function index, -1 unknown (set at link) */
+  int callee_set;         /* EV_CALL through a slot: the functions stored there (program.c), or -1 */
 } ir_event;
 
 typedef enum cond_kind {
@@ -74,6 +114,9 @@ typedef enum cond_kind {
   COND_KEY,               /* a side-effect-free condition written more than once */
   COND_GIL,               /* PyGILState_Check(): true exactly when the GIL is held */
   COND_CALL,              /* the result of the call just before it (a project function) */
+  COND_RUNTIME,           /* Py_IsInitialized() or Py_IsFinalizing(): is Python still there */
+  COND_CMP,               /* a tracked local compared with an integer constant: var cmp_op cmp_value */
+  COND_KIND_COUNT
 } cond_kind;
 
 typedef struct ir_cond {
@@ -83,7 +126,13 @@ typedef struct ir_cond {
   gc_loc loc;
   const char *text;       /* as written, for notes; may be NULL */
   bool text_negated;      /* the text is true when the condition is false (x == NULL) */
+  bool runtime_ending;    /* COND_RUNTIME: true means Python is finalizing (Py_IsFinalizing),
+                             not that it is alive (Py_IsInitialized) */
+  uint8_t cmp_op;         /* COND_CMP: cmp_op */
+  int64_t cmp_value;      /* COND_CMP: the constant */
 } ir_cond;
+
+typedef enum cmp_op { CMP_EQ = 0, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op;
 
 typedef struct ir_edge {
   int to;
@@ -97,6 +146,19 @@ typedef enum term_kind {
   TERM_NORETURN,          /* the path ends in a noreturn call */
 } term_kind;
 
+typedef enum ret_value {  /* what a return returns, when it is a constant */
+  RET_UNKNOWN = 0,        /* not a constant (or nothing) */
+  RET_ZERO,               /* 0 or NULL */
+  RET_POSITIVE,           /* a positive constant */
+  RET_NEGATIVE,           /* a negative constant (-1: the usual error) */
+} ret_value;
+
+typedef enum ret_kind {    /* the function's return type */
+  RK_VOID = 0,            /* void, or anything else */
+  RK_INTEGER,             /* an integer or enum */
+  RK_POINTER,
+} ret_kind;
+
 typedef struct ir_block {
   ir_event *ev;
   int nev, cap_ev;
@@ -105,7 +167,7 @@ typedef struct ir_block {
   uint8_t term;
   gc_loc term_loc;        /* TERM_RETURN: the return, or the function's closing brace */
   int16_t ret_var;        /* TERM_RETURN: tracked var returned, or -1 */
-  uint8_t ret_const;      /* TERM_RETURN: 1 returns 0 (or NULL), 2 a non-zero constant, 0 unknown */
+  uint8_t ret_const;      /* TERM_RETURN: ret_value of a constant returned */
 } ir_block;
 
 typedef struct ir_region {  /* a compound statement opened by a macro */
@@ -113,12 +175,6 @@ typedef struct ir_region {  /* a compound statement opened by a macro */
   const char *macro;
   bool critical_section;
 } ir_region;
-
-typedef enum entry_kind {
-  ENTRY_UNKNOWN = 0,      /* inferred from the body and from callers */
-  ENTRY_HELD,             /* reached from Python: method tables, slots, PyInit_* */
-  ENTRY_RELEASED,         /* a thread start routine, a callback run without the GIL */
-} entry_kind;
 
 enum annot_bits {          /* from gilcheck.h's annotate("gilcheck:...") */
   ANNOT_REQUIRES_GIL = 1,
@@ -133,6 +189,9 @@ typedef struct ir_func {
   gc_loc loc;             /* the function's name in its definition */
   bool is_static;
   uint8_t annot;          /* annot_bits */
+  uint8_t ret_kind;       /* ret_kind */
+  uint8_t nparams;        /* parameters, up to IR_MAX_ARGS counted */
+  int16_t param_var[IR_MAX_ARGS]; /* the tracked local of parameter i, or -1 */
   ir_block *blocks;
   int nblocks;
   int entry;              /* entry block */
@@ -154,6 +213,17 @@ typedef struct ir_entry_hint {
   const char *why;        /* "in the method table 'spam_methods'", "started by 'pthread_create'" */
 } ir_entry_hint;
 
+/* A function's address stored where calls through a pointer read it: an
+ * assignment, or a global's initializer (a table of operations). */
+typedef struct ir_fnstore {
+  const char *slot;       /* "var:USR" or "field:USR" */
+  const char *owner;      /* "var:USR" of the global whose initializer holds it, or NULL */
+  const char *field;      /* the member's or the variable's name */
+  const char *fn;
+  const char *fn_usr;
+  gc_loc loc;
+} ir_fnstore;
+
 typedef struct ir_tu {
   const char *path;
   const char **deps;      /* every file the unit read (main file and includes) */
@@ -162,6 +232,8 @@ typedef struct ir_tu {
   int nfuncs;
   ir_entry_hint *hints;
   int nhints;
+  ir_fnstore *stores;
+  int nstores;
 } ir_tu;
 
 #endif

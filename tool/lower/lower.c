@@ -84,6 +84,9 @@ typedef struct lower {
   VEC(pending_goto) gotos;
   pairmap claimed;          /* macro expansions already turned into an event */
   VEC(struct fnvar { int var; CXCursor fn; }) fnvars;  /* locals holding a function's address */
+  VEC(struct fieldfn { int var; const char *field; CXCursor fn; }) fieldfns; /* members of local
+                                                            structs given a function's address */
+  VEC(ir_fnstore) stores;  /* functions' addresses stored in globals and members (the unit's) */
   const char *abandon;
 } lower;
 
@@ -557,6 +560,23 @@ static bool const_int(CXCursor e, long long *out) {
   return ok;
 }
 
+/* An integer constant expression (-1, a macro or enum constant, sizeof):
+ * its value. */
+static bool const_expr(CXCursor e, long long *out) {
+  if (const_int(e, out)) return true;
+  e = strip(e);
+  enum CXCursorKind k = clang_getCursorKind(e);
+  if (k != CXCursor_UnaryOperator && k != CXCursor_BinaryOperator && k != CXCursor_DeclRefExpr &&
+      k != CXCursor_UnaryExpr)
+    return false;
+  CXEvalResult r = clang_Cursor_Evaluate(e);
+  if (!r) return false;
+  bool ok = clang_EvalResult_getKind(r) == CXEval_Int;
+  if (ok) *out = clang_EvalResult_getAsLongLong(r);
+  clang_EvalResult_dispose(r);
+  return ok;
+}
+
 /* Lowers a condition, branching to t when true and f when false. */
 static void lower_cond(lower *L, CXCursor e, int t, int f) {
   CXCursor s = strip(e);
@@ -614,6 +634,10 @@ static void lower_cond(lower *L, CXCursor e, int t, int f) {
     CXString n = clang_getCursorSpelling(callee);
     const api_fact *q = api_lookup(clang_getCString(n));
     if (q && q->effect == FX_GIL_CHECK) L->conds.v[c].kind = COND_GIL;
+    if (q && (q->effect == FX_RUNTIME_ALIVE || q->effect == FX_RUNTIME_ENDING)) {
+      L->conds.v[c].kind = COND_RUNTIME;
+      L->conds.v[c].runtime_ending = q->effect == FX_RUNTIME_ENDING;
+    }
     /* a project function's result tested at once: its summary may say what
      * it did to the GIL by what it returned */
     const ir_block *cb = &L->blocks.v[L->cur];
@@ -700,6 +724,22 @@ static bool function_ref(lower *L, CXCursor e, CXCursor *fn) {
   return true;
 }
 
+/* The functions an expression may name: f, &f, or either branch of
+ * `threaded ? real_get : no_op`. */
+#define FNREF_CHOICES 8
+
+static int function_refs(lower *L, CXCursor e, CXCursor *out, int max) {
+  if (max <= 0) return 0;
+  if (function_ref(L, e, out)) return 1;
+  e = strip(e);
+  if (!is_kind(e, CXCursor_ConditionalOperator)) return 0;
+  kids ks = children(e);
+  int n = 0;
+  for (int i = 1; i < ks.n && i <= 2; i++) n += function_refs(L, ks.v[i], out + n, max - n);
+  kids_free(&ks);
+  return n;
+}
+
 /* A local given a function's address (cb = on_data;), remembered so that
  * passing the local to a thread creator or callback API names the function. */
 static void note_fnvar(lower *L, int v, CXCursor value) {
@@ -711,6 +751,253 @@ static void note_fnvar(lower *L, int v, CXCursor value) {
 
 static uint8_t annotations_of(lower *L, CXCursor fn);
 
+/* ---------- functions' addresses: passed, stored, called through ---------- */
+
+/* Where a call through a pointer, or a store of a function's address,
+ * goes: a global or static variable ("var:USR"), or a member of a struct
+ * type, whatever the object ("field:USR"). Locals and parameters: NULL. NAME
+ * gets the variable's or the member's name; HEADER, the file declaring the
+ * variable when a library or CPython declares it (a hook such as
+ * rl_startup_hook or PyOS_InputHook), else NULL. */
+static const char *slot_of(lower *L, CXCursor e, const char **name, const char **header) {
+  e = strip(e);
+  if (name) *name = NULL;
+  if (header) *header = NULL;
+  CXCursor d = clang_getCursorReferenced(e);
+  if (is_kind(e, CXCursor_DeclRefExpr) && is_kind(d, CXCursor_VarDecl) && clang_Cursor_hasVarDeclGlobalStorage(d)) {
+    if (name) *name = cx_str(L, clang_getCursorSpelling(d));
+    if (header) {
+      CXFile df = NULL;
+      loc_of(L, clang_getCursorLocation(clang_getCanonicalCursor(d)), &df, NULL);
+      file_info *fi = file_of(L, df);
+      if (fi && fi->cls != FC_PROJECT) *header = fi->path;
+    }
+    return arena_printf(L->A, "var:%s", cx_str(L, clang_getCursorUSR(d)));
+  }
+  if (is_kind(e, CXCursor_MemberRefExpr) && is_kind(d, CXCursor_FieldDecl)) {
+    if (name) *name = cx_str(L, clang_getCursorSpelling(d));
+    return arena_printf(L->A, "field:%s", cx_str(L, clang_getCursorUSR(d)));
+  }
+  return NULL;
+}
+
+static ir_fnref *add_fnref(lower *L, gc_loc loc, int how, int arg, const CXCursor *fn) {
+  ir_fnref *r = arena_alloc(L->A, sizeof *r);
+  r->how = (uint8_t)how;
+  r->arg = (int8_t)arg;
+  if (fn) {
+    r->fn = cx_str(L, clang_getCursorSpelling(*fn));
+    r->fn_usr = function_key(L, *fn);
+  }
+  ir_event *e = add_event(L, EV_FNREF, loc);
+  e->fnref = r;
+  e->callee = r->fn;
+  e->callee_usr = r->fn_usr;
+  return r;
+}
+
+/* The members of an initializer that name functions: FN(ctx, member, function)
+ * for each, with the member (a FieldDecl) or a null cursor where the value
+ * is not a member's (a scalar pointer, an array element of pointers). Walks
+ * designated ({.read = f}) and positional ({f, g}) forms, nested structs and
+ * arrays of structs (tables). */
+typedef void init_fn(lower *L, void *ctx, CXCursor field, CXCursor fn, gc_loc loc);
+
+typedef struct field_list { CXCursor v[64]; int n; } field_list;
+
+static enum CXVisitorResult collect_field(CXCursor c, CXClientData d) {
+  field_list *l = d;
+  if (l->n < 64) l->v[l->n++] = c;
+  return CXVisit_Continue;
+}
+
+static void scan_init(lower *L, CXCursor e, CXType t, CXCursor field, init_fn *fn, void *ctx, int depth) {
+  if (depth > 8) return;
+  CXCursor f;
+  if (function_ref(L, e, &f)) { fn(L, ctx, field, f, cursor_loc(L, e, NULL, NULL)); return; }
+  e = strip(e);
+  if (!is_kind(e, CXCursor_InitListExpr)) return;
+  t = clang_getCanonicalType(t);
+  kids ks = children(e);
+  if (t.kind == CXType_Record) {
+    field_list fields = {.n = 0};
+    clang_Type_visitFields(t, collect_field, &fields);
+    for (int i = 0; i < ks.n; i++) {
+      CXCursor value = ks.v[i], member = i < fields.n ? fields.v[i] : clang_getNullCursor();
+      kids sub = children(value);
+      /* a designator: an expression holding the member's reference and the value */
+      if (sub.n >= 2 && is_kind(sub.v[0], CXCursor_MemberRef)) {
+        member = clang_getCursorReferenced(sub.v[0]);
+        value = sub.v[sub.n - 1];
+      }
+      kids_free(&sub);
+      if (!clang_Cursor_isNull(member))
+        scan_init(L, value, clang_getCursorType(member), member, fn, ctx, depth + 1);
+    }
+  } else if (t.kind == CXType_ConstantArray || t.kind == CXType_IncompleteArray) {
+    for (int i = 0; i < ks.n; i++) scan_init(L, ks.v[i], clang_getArrayElementType(t), field, fn, ctx, depth + 1);
+  }
+  kids_free(&ks);
+}
+
+/* A global's initializer: every function in it is stored in its slot. */
+typedef struct global_init { const char *owner; const char *var_slot; const char *var_name; } global_init;
+
+static void store_from_init(lower *L, void *ctx, CXCursor field, CXCursor fn, gc_loc loc) {
+  global_init *g = ctx;
+  ir_fnstore st = {0};
+  if (clang_Cursor_isNull(field)) {
+    st.slot = g->var_slot;
+    st.field = g->var_name;
+  } else {
+    st.slot = arena_printf(L->A, "field:%s", cx_str(L, clang_getCursorUSR(field)));
+    st.field = cx_str(L, clang_getCursorSpelling(field));
+  }
+  st.owner = g->owner;
+  st.fn = cx_str(L, clang_getCursorSpelling(fn));
+  st.fn_usr = function_key(L, fn);
+  st.loc = loc;
+  vec_push(L->A, L->stores, st);
+}
+
+static void scan_global_init(lower *L, CXCursor var) {
+  CXCursor init = clang_Cursor_getVarDeclInitializer(var);
+  if (clang_Cursor_isNull(init)) return;
+  const char *usr = arena_printf(L->A, "var:%s", cx_str(L, clang_getCursorUSR(var)));
+  global_init g = {usr, usr, cx_str(L, clang_getCursorSpelling(var))};
+  scan_init(L, init, clang_getCursorType(var), clang_getNullCursor(), store_from_init, &g, 0);
+}
+
+/* A local struct's initializer: remembered like its members' assignments. */
+static void fieldfn_from_init(lower *L, void *ctx, CXCursor field, CXCursor fn, gc_loc loc) {
+  if (clang_Cursor_isNull(field)) return;
+  struct fieldfn ff = {*(int *)ctx, cx_str(L, clang_getCursorSpelling(field)), fn};
+  vec_push(L->A, L->fieldfns, ff);
+}
+
+/* The local a struct member expression belongs to (s.f, s.u.f: glibc's
+ * sa_handler is sa.__sigaction_handler.sa_handler), or -1. */
+static int member_base_local(lower *L, CXCursor member) {
+  CXCursor m = strip(member);
+  for (int depth = 0; depth < 8 && is_kind(m, CXCursor_MemberRefExpr); depth++) {
+    kids ks = children(m);
+    if (ks.n == 0) { kids_free(&ks); return -1; }
+    CXCursor base = strip(ks.v[0]);
+    kids_free(&ks);
+    int v = local_of(L, base);
+    if (v >= 0) return v;
+    m = base;
+  }
+  return -1;
+}
+
+/* A function's address stored: into a global or a member (a slot), or into
+ * a member of a local struct that will be passed by address. */
+static void store_fnref(lower *L, CXCursor lhs, CXCursor fn, gc_loc loc) {
+  CXCursor sl = strip(lhs);
+  if (is_kind(sl, CXCursor_MemberRefExpr)) {
+    int v = member_base_local(L, sl);
+    if (v >= 0) {
+      struct fieldfn ff = {v, cx_str(L, clang_getCursorSpelling(sl)), fn};
+      vec_push(L->A, L->fieldfns, ff);
+    }
+  }
+  const char *name, *header;
+  const char *slot = slot_of(L, sl, &name, &header);
+  if (!slot) return;
+  ir_fnstore st = {slot, NULL, name, cx_str(L, clang_getCursorSpelling(fn)), function_key(L, fn), loc};
+  vec_push(L->A, L->stores, st);
+  ir_fnref *r = add_fnref(L, loc, FNREF_STORE, -1, &fn);
+  r->slot = slot;
+  r->field = name;
+  r->header = header;
+}
+
+/* The functions a call is given, each an EV_FNREF before the call's own
+ * event: directly (f, &f, a local holding f), as members of a local struct
+ * passed by address (struct sigaction), or a global table passed by address
+ * (static struct fuse_operations ops = {...}). */
+static void fnref_events(lower *L, CXCursor call, CXCursor callee, const char *name, int nargs, gc_loc loc,
+                         const file_info *dfi, bool py) {
+  const char *usr = NULL;
+  for (int i = 0; i < nargs; i++) {
+    CXCursor arg = clang_Cursor_getArgument(call, (unsigned)i), fn;
+    int mark = L->blocks.v[L->cur].nev;
+    if (function_ref(L, arg, &fn)) {
+      add_fnref(L, loc, FNREF_ARG, i, &fn);
+    } else {
+      CXCursor a = strip(arg);
+      if (is_kind(a, CXCursor_UnaryOperator) && unop(L, a) == OP_ADDROF) {
+        kids ks = children(a);
+        a = ks.n == 1 ? strip(ks.v[0]) : a;
+        kids_free(&ks);
+      }
+      int v = local_of(L, a);
+      for (int k = 0; v >= 0 && k < L->fnvars.n; k++)
+        if (L->fnvars.v[k].var == v) add_fnref(L, loc, FNREF_ARG, i, &L->fnvars.v[k].fn);
+      for (int k = 0; v >= 0 && k < L->fieldfns.n; k++)
+        if (L->fieldfns.v[k].var == v) add_fnref(L, loc, FNREF_MEMBER, i, &L->fieldfns.v[k].fn)->field =
+              L->fieldfns.v[k].field;
+      CXCursor d = clang_getCursorReferenced(a);
+      if (v < 0 && is_kind(a, CXCursor_DeclRefExpr) && is_kind(d, CXCursor_VarDecl) &&
+          clang_Cursor_hasVarDeclGlobalStorage(d) &&
+          clang_getCanonicalType(clang_getCursorType(d)).kind == CXType_Record)
+        add_fnref(L, loc, FNREF_GLOBAL, i, NULL)->slot =
+            arena_printf(L->A, "var:%s", cx_str(L, clang_getCursorUSR(d)));
+    }
+    /* what every new EV_FNREF of this argument says of the call */
+    ir_block *b = &L->blocks.v[L->cur];
+    for (int k = mark; k < b->nev; k++) {
+      ir_fnref *r = (ir_fnref *)b->ev[k].fnref;
+      if (!usr) usr = function_key(L, callee);
+      r->registrar = name;
+      r->registrar_usr = usr;
+      r->registrar_python = py;
+      r->registrar_defined = !clang_Cursor_isNull(clang_getCursorDefinition(callee));
+      r->header = dfi ? dfi->path : NULL;
+      CXCursor parm = i < clang_Cursor_getNumArguments(callee) ? clang_Cursor_getArgument(callee, (unsigned)i)
+                                                               : clang_getNullCursor();
+      if (!clang_Cursor_isNull(parm)) {
+        const char *pn = cx_str(L, clang_getCursorSpelling(parm));
+        r->param = *pn ? pn : NULL;
+        r->param_type = cx_str(L, clang_getTypeSpelling(clang_getCursorType(parm)));
+      }
+    }
+  }
+}
+
+/* A call through a pointer. Through a global or a member, it calls the
+ * functions stored there (linked by program.c); through anything else
+ * (a parameter, a local) nothing is known, and the locals it is passed are
+ * the callee's now (a thread state kept in a table). */
+static void lower_pointer_call(lower *L, CXCursor call, gc_loc loc, const char *macro, int nargs, int res_to,
+                               int res_var) {
+  kids ks = children(call);
+  const char *name = NULL;
+  const char *slot = ks.n > 0 ? slot_of(L, ks.v[0], &name, NULL) : NULL;
+  for (int i = 0; i < ks.n; i++) lower_expr(L, ks.v[i], RES_OTHER, -1);
+  kids_free(&ks);
+  if (!slot) {
+    for (int i = 0; i < nargs; i++) {
+      int v = local_of(L, clang_Cursor_getArgument(call, (unsigned)i));
+      if (v >= 0) add_event(L, EV_ESCAPE, loc)->var = (int16_t)v;
+    }
+    return;
+  }
+  ir_event *e = add_event(L, EV_CALL, loc);
+  e->macro = macro;
+  e->callee = name;
+  e->slot = slot;
+  e->result_to = (uint8_t)res_to;
+  e->result_var = (int16_t)res_var;
+  e->nargs = (int8_t)(nargs < IR_MAX_ARGS ? nargs : IR_MAX_ARGS);
+  for (int i = 0; i < nargs && i < IR_MAX_ARGS; i++) {
+    CXCursor a = clang_Cursor_getArgument(call, (unsigned)i);
+    e->argvar[i] = (int16_t)local_of(L, a);
+    if (is_null_const(L, a)) e->argnull |= (uint8_t)(1u << i);
+  }
+}
+
 static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   CXFile f;
   unsigned off;
@@ -719,10 +1006,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   CXCursor callee = clang_getCursorReferenced(call);
   int nargs = clang_Cursor_getNumArguments(call);
   if (!is_kind(callee, CXCursor_FunctionDecl)) {
-    /* a call through a pointer: evaluate what it reads, know nothing more */
-    kids ks = children(call);
-    for (int i = 0; i < ks.n; i++) lower_expr(L, ks.v[i], RES_OTHER, -1);
-    kids_free(&ks);
+    lower_pointer_call(L, call, loc, macro, nargs, res_to, res_var);
     return;
   }
   const char *name = cx_str(L, clang_getCursorSpelling(callee));
@@ -740,6 +1024,7 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   /* An object-internals macro already turned into an event at this place
    * (a static inline function behind a same-named macro): one event. */
   if (py && (!api || !api_effect_acts(api->effect)) && pairmap_get(&L->claimed, (uintptr_t)f, off)) return;
+  fnref_events(L, call, callee, name, nargs, loc, dfi, py);
   ir_event *e = add_event(L, EV_CALL, loc);
   e->macro = macro;
   e->callee = name;
@@ -748,11 +1033,11 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   e->result_to = (uint8_t)res_to;
   e->result_var = (int16_t)res_var;
   e->nargs = (int8_t)(nargs < IR_MAX_ARGS ? nargs : IR_MAX_ARGS);
-  if (!py && !sys) {
-    e->callee_usr = function_key(L, callee);
-    e->callee_annot = annotations_of(L, callee);   /* for a prototype with no body here */
-  }
-  else if (sys && !api) e->callee_usr = NULL;
+  /* a function the program defines is judged by its body, even when a
+   * CPython header declares it (a vendored part of CPython) */
+  if (!sys) e->callee_usr = function_key(L, callee);
+  if (!py && !sys) e->callee_annot = annotations_of(L, callee);   /* for a prototype with no body here */
+  if (!py && dfi) e->callee_header = dfi->path;
   bool interesting = api && api_effect_acts(api->effect);
   const blocking_fact *blk = blocking_lookup(name);
   for (int i = 0; i < nargs && i < IR_MAX_ARGS; i++) {
@@ -765,22 +1050,6 @@ static void lower_call(lower *L, CXCursor call, int res_to, int res_var) {
   }
   if (res_var >= 0 && interesting) L->vars.v[res_var].interesting = true;
   e->noreturn = (api && api->effect == FX_NORETURN) || api_is_noreturn_libc(name) || decl_is_noreturn(L, callee);
-  /* thread creators and callback registrations name a function that runs
-   * without the GIL */
-  const thread_creator_fact *tc = thread_creator_lookup(name);
-  if (tc && tc->fn_arg < nargs) {
-    CXCursor fn;
-    CXCursor arg = clang_Cursor_getArgument(call, (unsigned)tc->fn_arg);
-    if (function_ref(L, arg, &fn)) {
-      add_hint(L, fn, ENTRY_RELEASED, loc, arena_printf(L->A, "started by '%s'", name));
-    } else {
-      int v = local_of(L, arg);
-      for (int i = 0; v >= 0 && i < L->fnvars.n; i++)
-        if (L->fnvars.v[i].var == v)
-          add_hint(L, L->fnvars.v[i].fn, ENTRY_RELEASED, loc,
-                   arena_printf(L->A, "started by '%s' (through '%s')", name, L->vars.v[v].name));
-    }
-  }
   if (e->noreturn) end_path(L, TERM_NORETURN, loc, -1);
 }
 
@@ -863,6 +1132,9 @@ static void lower_assign(lower *L, CXCursor lhs, CXCursor rhs, gc_loc loc) {
   }
   CXCursor fn;
   CXCursor sl = strip(lhs);
+  CXCursor fns[FNREF_CHOICES];
+  int nfns = function_refs(L, rhs, fns, FNREF_CHOICES);
+  for (int i = 0; i < nfns; i++) store_fnref(L, lhs, fns[i], loc);
   if (function_ref(L, rhs, &fn) && is_kind(sl, CXCursor_MemberRefExpr)) {
     const char *m = cx_str(L, clang_getCursorSpelling(sl));
     if (!strncmp(m, "tp_", 3) || !strncmp(m, "nb_", 3) || !strncmp(m, "sq_", 3) ||
@@ -980,6 +1252,8 @@ static void lower_decl(lower *L, CXCursor d) {
   int v = add_var(L, d);
   CXCursor init = clang_Cursor_getVarDeclInitializer(d);
   if (clang_Cursor_isNull(init)) return;
+  if (is_kind(strip(init), CXCursor_InitListExpr))
+    scan_init(L, init, clang_getCursorType(d), clang_getNullCursor(), fieldfn_from_init, &v, 0);
   gc_loc loc = cursor_loc(L, d, NULL, NULL);
   CXCursor r = strip(init);
   if (is_kind(r, CXCursor_CallExpr)) {
@@ -1205,9 +1479,9 @@ static void lower_stmt(lower *L, CXCursor s) {
       if (rv >= 0) { ir_event *e = add_event(L, EV_ESCAPE, loc); e->var = (int16_t)rv; }
     }
     long long cv;
-    uint8_t rc = 0;
-    if (ks.n > 0 && (is_null_const(L, ks.v[0]) || (const_int(ks.v[0], &cv) && cv == 0))) rc = 1;
-    else if (ks.n > 0 && const_int(ks.v[0], &cv)) rc = 2;
+    uint8_t rc = RET_UNKNOWN;
+    if (ks.n > 0 && is_null_const(L, ks.v[0])) rc = RET_ZERO;
+    else if (ks.n > 0 && const_expr(ks.v[0], &cv)) rc = cv == 0 ? RET_ZERO : cv > 0 ? RET_POSITIVE : RET_NEGATIVE;
     kids_free(&ks);
     leave_regions(L, 0, loc, "return");
     L->blocks.v[L->cur].ret_const = rc;
@@ -1369,7 +1643,7 @@ static void finish_function(lower *L) {
   for (int i = 0; i < L->conds.n; i++) {
     raw_cond *rc = &L->rconds.v[i];
     ir_cond *c = &L->conds.v[i];
-    if (c->kind == COND_GIL || c->kind == COND_CALL) continue;
+    if (c->kind == COND_GIL || c->kind == COND_CALL || c->kind == COND_RUNTIME) continue;
     if (rc->var >= 0 && L->vars.v[rc->var].tracked >= 0) {
       c->kind = COND_VAR;
       c->var = (int16_t)L->vars.v[rc->var].tracked;
@@ -1434,6 +1708,14 @@ static void lower_function(lower *L, CXCursor c) {
   fn->usr = function_key(L, c);
   fn->loc = loc_of(L, clang_getCursorLocation(c), NULL, NULL);
   fn->is_static = clang_Cursor_getStorageClass(c) == CX_SC_Static;
+  switch (clang_getCanonicalType(clang_getResultType(clang_getCursorType(c))).kind) {
+  case CXType_Pointer: case CXType_BlockPointer: fn->ret_kind = RK_POINTER; break;
+  case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort: case CXType_UInt:
+  case CXType_ULong: case CXType_ULongLong: case CXType_Char_S: case CXType_SChar: case CXType_Short:
+  case CXType_Int: case CXType_Long: case CXType_LongLong: case CXType_Enum:
+    fn->ret_kind = RK_INTEGER; break;
+  default: fn->ret_kind = RK_VOID; break;
+  }
   fn->annot = annotations_of(L, c);
   memset(&L->blocks, 0, sizeof L->blocks);
   memset(&L->vars, 0, sizeof L->vars);
@@ -1444,6 +1726,7 @@ static void lower_function(lower *L, CXCursor c) {
   memset(&L->labels, 0, sizeof L->labels);
   memset(&L->gotos, 0, sizeof L->gotos);
   memset(&L->fnvars, 0, sizeof L->fnvars);
+  memset(&L->fieldfns, 0, sizeof L->fieldfns);
   pairmap_free(&L->varmap);
   pairmap_free(&L->claimed);
   L->njumps = L->nsws = 0;
@@ -1558,6 +1841,7 @@ static enum CXChildVisitResult visit_top(CXCursor c, CXCursor parent, CXClientDa
     L->fn = NULL;
   } else if (k == CXCursor_VarDecl) {
     scan_table(L, c);
+    scan_global_init(L, c);
   }
   return CXChildVisit_Continue;
 }
@@ -1632,6 +1916,8 @@ int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
   out->nfuncs = L.funcs.n;
   out->hints = L.hints.v;
   out->nhints = L.hints.n;
+  out->stores = L.stores.v;
+  out->nstores = L.stores.n;
   pairmap_free(&L.files);
   pairmap_free(&L.macros);
   pairmap_free(&L.aliases);

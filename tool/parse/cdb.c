@@ -17,6 +17,7 @@
 #include <clang-c/CXCompilationDatabase.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,6 +368,76 @@ void cdb_free_jobs(gc_job *jobs, int njobs) {
     free(jobs[i].args);
   }
   free(jobs);
+}
+
+/* ---- borrowing the flags of the nearest entry ---- */
+
+bool cdb_is_header(const char *file) { return ends_with(file, ".h"); }
+
+const char *cdb_not_c(const char *file) {
+  if (is_c_source(file)) return NULL;
+  return is_cxx_source(file) ? "C++ is not analysed" : "not a C source file";
+}
+
+/* The length of the directory part of an absolute path ("/a/b/c.c": 4). */
+static size_t dir_len(const char *abs) {
+  const char *slash = strrchr(abs, '/');
+  return slash ? (size_t)(slash - abs) : 0;
+}
+
+/* How many leading directories two directories (absolute, as lengths of
+ * prefixes of a and b) have in common. */
+static int common_dirs(const char *a, size_t an, const char *b, size_t bn) {
+  int n = 0;
+  size_t i = 0;
+  for (;;) {
+    bool a_end = i == an || a[i] == '/', b_end = i == bn || b[i] == '/';
+    if (a_end && b_end) {
+      if (i > 0) n++;
+      if (i == an || i == bn) return n;
+      i++;
+      continue;
+    }
+    if (a_end || b_end || a[i] != b[i]) return n;
+    i++;
+  }
+}
+
+/* The file name without its directory and its last extension. */
+static void stem(const char *abs, const char **s, size_t *n) {
+  const char *slash = strrchr(abs, '/');
+  *s = slash ? slash + 1 : abs;
+  const char *dot = strrchr(*s, '.');
+  *n = dot && dot > *s ? (size_t)(dot - *s) : strlen(*s);
+}
+
+int cdb_nearest(const gc_job *jobs, int njobs, const char *file) {
+  char *abs = cdb_absolute_path(file, NULL);
+  size_t fd = dir_len(abs);
+  const char *fs;
+  size_t fsn;
+  stem(abs, &fs, &fsn);
+  int best = -1, best_same = 0, best_common = -1, best_stem = 0;
+  for (int i = 0; i < njobs; i++) {
+    char *e = cdb_absolute_path(jobs[i].file, jobs[i].dir);
+    size_t ed = dir_len(e);
+    int same = ed == fd && strncmp(e, abs, fd) == 0;
+    int common = common_dirs(abs, fd, e, ed);
+    const char *es;
+    size_t esn;
+    stem(e, &es, &esn);
+    int same_stem = esn == fsn && strncmp(es, fs, fsn) == 0;
+    free(e);
+    if (best < 0 || same > best_same || (same == best_same && common > best_common) ||
+        (same == best_same && common == best_common && same_stem > best_stem)) {
+      best = i;
+      best_same = same;
+      best_common = common;
+      best_stem = same_stem;
+    }
+  }
+  free(abs);
+  return best;
 }
 
 /* ---- fall-back flags: the Python headers of the python3 on PATH ---- */

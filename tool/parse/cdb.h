@@ -14,6 +14,21 @@ char *cdb_find_for_file(const char *file);
 
 void cdb_free_jobs(gc_job *jobs, int njobs);
 
+/* For a FILE the database does not list: the index of the entry of JOBS
+ * whose flags it should borrow, the way clangd interpolates a command. The
+ * entries' files and FILE are compared as absolute paths: an entry in
+ * FILE's own directory first, then the one sharing the most leading
+ * directories with it; among equals, one with the same stem (foo.c for
+ * foo.h), then the first. -1 when NJOBS is 0. */
+int cdb_nearest(const gc_job *jobs, int njobs, const char *file);
+
+/* Is FILE a C header (.h)? */
+bool cdb_is_header(const char *file);
+
+/* NULL when FILE is named like a C source (.c, .h, .i), else why it is not
+ * analysed ("C++ is not analysed", "not a C source file"). */
+const char *cdb_not_c(const char *file);
+
 
 /* PATH made absolute against BASE (the current directory when NULL) and
  * cleaned lexically ("." and ".." parts resolved, no symlinks followed).

@@ -69,10 +69,62 @@ int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors
   return rc;
 }
 
+/* The chain of #include directives that brought a file into the unit
+ * (clang's "In file included from"): the first is the #include of the
+ * file itself, the last one is in the main file. */
+typedef struct include_chain {
+  CXFile target;
+  CXSourceLocation *stack;
+  unsigned n;
+} include_chain;
+
+static void find_chain(CXFile f, CXSourceLocation *stack, unsigned n, CXClientData d) {
+  include_chain *c = d;
+  if (c->stack || !clang_File_isEqual(f, c->target) || n == 0) return;
+  c->stack = xmalloc(sizeof *stack * n);
+  memcpy(c->stack, stack, sizeof *stack * n);
+  c->n = n;
+}
+
+/* A file name from libclang, absolute against the job's directory. */
+static const char *job_path(arena *A, const gc_job *job, const char *name) {
+  if (name && !is_abs(name) && job->dir && strcmp(job->dir, "."))
+    return arena_printf(A, "%s/%s", job->dir, name);
+  return name ? arena_strdup(A, name) : NULL;
+}
+
+static const char *base_name(const char *p) {
+  const char *slash = strrchr(p, '/');
+  return slash ? slash + 1 : p;
+}
+
+/* Notes naming the files that include F, innermost first:
+ *   net.c:3:10: note: 'errors.h' is included here */
+static void note_includers(CXTranslationUnit tu, CXFile f, const gc_job *job, arena *A, gc_finding *finding) {
+  include_chain c = {f, NULL, 0};
+  clang_getInclusions(tu, find_chain, &c);
+  CXFile included = f;
+  for (unsigned k = 0; k < c.n; k++) {
+    CXFile by = NULL;
+    unsigned line = 0, col = 0, off = 0;
+    clang_getFileLocation(c.stack[k], &by, &line, &col, &off);
+    CXString inc_name = clang_getFileName(included), by_name = by ? clang_getFileName(by) : (CXString){0};
+    const char *in = clang_getCString(inc_name), *bn = by ? clang_getCString(by_name) : NULL;
+    gc_loc loc = {job_path(A, job, bn), line, col};
+    diag_note(finding, loc, "'%s' is included here", base_name(in ? in : "?"));
+    clang_disposeString(inc_name);
+    if (by) clang_disposeString(by_name);
+    included = by;
+    if (!by) break;
+  }
+  free(c.stack);
+}
+
 int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *errors) {
   CXTranslationUnit tu = cxtu;
   int rc = 0;
   unsigned nd = clang_getNumDiagnostics(tu);
+  CXFile main_file = clang_getFile(tu, job->file);
   for (unsigned i = 0; i < nd; i++) {
     CXDiagnostic d = clang_getDiagnostic(tu, i);
     enum CXDiagnosticSeverity sev = clang_getDiagnosticSeverity(d);
@@ -83,13 +135,11 @@ int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *e
       gc_loc loc = {job->file, line, col};
       CXString fname = f ? clang_getFileName(f) : (CXString){0};
       const char *fn = f ? clang_getCString(fname) : NULL;
-      if (fn && *fn) loc.file = fn;
+      if (fn && *fn) loc.file = job_path(A, job, fn);
       CXString msg = clang_getDiagnosticSpelling(d);
-      if (loc.file && !is_abs(loc.file) && job->dir && strcmp(job->dir, ".")) {
-        char *full = arena_printf(A, "%s/%s", job->dir, loc.file);
-        loc.file = full;
-      }
-      diag_add(errors, "clang-diagnostic-error", GC_SEV_ERROR, loc, NULL, "%s", clang_getCString(msg));
+      gc_finding *e = diag_add(errors, "clang-diagnostic-error", GC_SEV_ERROR, loc, NULL, "%s", clang_getCString(msg));
+      /* an error in a header says which file brought it in */
+      if (f && !(main_file && clang_File_isEqual(f, main_file))) note_includers(tu, f, job, A, e);
       clang_disposeString(msg);
       if (f) clang_disposeString(fname);
       rc = 2;

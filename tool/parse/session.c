@@ -284,6 +284,10 @@ static void move_to_include_lines(gc_session *s, gc_findings *errors, int from) 
         site = &sites.v[k];
     }
     if (!site || !site->line) continue;
+    /* the place it is moved to says where the file is included: not the
+     * notes naming each #include (front_collect_errors), for the command line */
+    for (int k = 0; k < f->nnotes; k++) { free(f->notes[k].msg); free((char *)f->notes[k].loc.file); }
+    f->nnotes = 0;
     diag_note(f, f->loc, "%s", f->msg);
     char *msg = NULL;
     msg = xasprintf("in included file: %s", f->msg);

@@ -1,12 +1,17 @@
 /* baseline.c: --write-baseline and --baseline.
  *
  * The file (JSON):
- *   {"version": 1,
+ *   {"version": 2,
  *    "findings": [{"rule": "api-without-gil", "file": "src/mod.c",
  *                  "function": "spam_get", "snippet": "PyErr_SetString(...);",
  *                  "count": 1}, ...]}
- * "file" is shown the way the findings are (relative to the current
- * directory when below it), "function" is "" when the finding has none,
+ * "file" is relative to the baseline file's own directory ("../src/mod.c"
+ * when the baseline lives in a sibling directory; absolute when the two
+ * share no directory but "/"), so that a baseline written from anywhere
+ * matches from anywhere. Version 1 files, whose paths are relative to the
+ * directory gilcheck was run from, still load: their paths are matched
+ * against the current directory, then against the baseline's directory.
+ * "function" is "" when the finding has none,
  * "snippet" is the finding's source line with whitespace runs collapsed,
  * "count" how many findings share that key. Entries are sorted, so a
  * rewritten baseline diffs well. */
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cdb.h"
 #include "output.h"
 
 typedef struct bl_entry {
@@ -32,7 +38,18 @@ typedef struct bl_entry {
 struct gc_baseline {
   bl_entry *v;
   int n;
+  int version;
+  char *dir;            /* the baseline file's directory, absolute */
 };
+
+/* The directory of FILE, absolute. Malloc'd. */
+static char *dir_of(const char *file) {
+  char *abs = cdb_absolute_path(file, NULL);
+  char *slash = strrchr(abs, '/');
+  if (slash == abs) slash[1] = 0;
+  else if (slash) *slash = 0;
+  return abs;
+}
 
 
 
@@ -72,10 +89,18 @@ static uint64_t key_hash(const char *rule, const char *file, const char *functio
   return fnv(h, snippet);
 }
 
-/* The key parts of a finding, malloc'd. */
-static void finding_key(const gc_finding *f, char **file, char **snippet) {
+/* The key parts of a finding, malloc'd: its file relative to BASE (an
+ * absolute directory), or as shown when BASE is NULL. */
+static void finding_key(const gc_finding *f, const char *base, char **file, char **snippet) {
   /* as the baseline file holds them: JSON strings are UTF-8 */
-  char *shown = path_display(f->loc.file ? f->loc.file : "");
+  char *shown;
+  if (base && f->loc.file && f->loc.file[0]) {
+    char *abs = cdb_absolute_path(f->loc.file, path_cwd());
+    shown = path_relative_to(abs, base);
+    free(abs);
+  } else {
+    shown = path_display(f->loc.file ? f->loc.file : "");
+  }
   *file = output_utf8_clean(shown);
   free(shown);
   char *norm = baseline_normalise(f->snippet);
@@ -85,7 +110,7 @@ static void finding_key(const gc_finding *f, char **file, char **snippet) {
 
 uint64_t baseline_key_hash(const gc_finding *f) {
   char *file, *snippet;
-  finding_key(f, &file, &snippet);
+  finding_key(f, NULL, &file, &snippet);
   uint64_t h = key_hash(f->rule, file, f->function, snippet);
   free(file);
   free(snippet);
@@ -122,18 +147,20 @@ gc_baseline *baseline_load(const char *path, char **err) {
   json_t *ver = json_object_get(root, "version");
   json_t *arr = json_object_get(root, "findings");
   if (!json_is_object(root) || !json_is_integer(ver) || !json_is_array(arr)) {
-    *err = xasprintf("%s: not a valid baseline: expected {\"version\": 1, \"findings\": [...]} "
+    *err = xasprintf("%s: not a valid baseline: expected {\"version\": 2, \"findings\": [...]} "
                      "as written by --write-baseline", path);
     json_decref(root);
     return NULL;
   }
-  if (json_integer_value(ver) != 1) {
-    *err = xasprintf("%s: baseline version %lld is not supported (this gilcheck reads version 1)",
+  if (json_integer_value(ver) != 1 && json_integer_value(ver) != 2) {
+    *err = xasprintf("%s: baseline version %lld is not supported (this gilcheck reads versions 1 and 2)",
                      path, (long long)json_integer_value(ver));
     json_decref(root);
     return NULL;
   }
   gc_baseline *b = xcalloc(1, sizeof *b);
+  b->version = (int)json_integer_value(ver);
+  b->dir = dir_of(path);
   size_t n = json_array_size(arr);
   b->v = xcalloc(n + 1, sizeof *b->v);
   for (size_t i = 0; i < n; i++) {
@@ -166,37 +193,44 @@ gc_baseline *baseline_load(const char *path, char **err) {
   return b;
 }
 
-void baseline_filter(gc_baseline *b, gc_findings *fs) {
+/* Does an entry with F's key, its file relative to BASE (NULL: as shown),
+ * absorb F? */
+static bool absorb(gc_baseline *b, const gc_finding *f, const char *base) {
+  char *file, *snippet;
+  finding_key(f, base, &file, &snippet);
+  uint64_t h = key_hash(f->rule, file, f->function, snippet);
+  bl_entry probe = {.h = h};
+  bl_entry *hit = b->n ? bsearch(&probe, b->v, (size_t)b->n, sizeof *b->v, cmp_entry_hash) : NULL;
+  bool absorbed = false;
+  if (hit) {
+    while (hit > b->v && hit[-1].h == h) hit--;
+    for (; hit < b->v + b->n && hit->h == h; hit++) {
+      if (hit->count > 0 && strcmp(hit->rule, f->rule) == 0 && strcmp(hit->file, file) == 0 &&
+          strcmp(hit->function, f->function ? f->function : "") == 0 && strcmp(hit->snippet, snippet) == 0) {
+        hit->count--;
+        absorbed = true;
+        break;
+      }
+    }
+  }
+  free(file);
+  free(snippet);
+  return absorbed;
+}
+
+int baseline_filter(gc_baseline *b, gc_findings *fs) {
   diag_fill_snippets(fs);
-  int w = 0;
+  int w = 0, hidden = 0;
   for (int i = 0; i < fs->n; i++) {
     gc_finding *f = &fs->v[i];
     bool absorbed = false;
-    if (strcmp(f->rule, RULE_CLANG_ERROR) != 0) {
-      char *file, *snippet;
-      finding_key(f, &file, &snippet);
-      uint64_t h = key_hash(f->rule, file, f->function, snippet);
-      bl_entry probe = {.h = h};
-      bl_entry *hit = b->n ? bsearch(&probe, b->v, (size_t)b->n, sizeof *b->v, cmp_entry_hash) : NULL;
-      if (hit) {
-        while (hit > b->v && hit[-1].h == h) hit--;
-        for (; hit < b->v + b->n && hit->h == h; hit++) {
-          if (hit->count > 0 && strcmp(hit->rule, f->rule) == 0 && strcmp(hit->file, file) == 0 &&
-              strcmp(hit->function, f->function ? f->function : "") == 0 &&
-              strcmp(hit->snippet, snippet) == 0) {
-            hit->count--;
-            absorbed = true;
-            break;
-          }
-        }
-      }
-      free(file);
-      free(snippet);
-    }
-    if (absorbed) diag_free_one(f);
+    if (strcmp(f->rule, RULE_CLANG_ERROR) != 0)
+      absorbed = b->version >= 2 ? absorb(b, f, b->dir) : absorb(b, f, NULL) || absorb(b, f, b->dir);
+    if (absorbed) { diag_free_one(f); hidden++; }
     else fs->v[w++] = *f;
   }
   fs->n = w;
+  return hidden;
 }
 
 void baseline_free(gc_baseline *b) {
@@ -205,6 +239,7 @@ void baseline_free(gc_baseline *b) {
     free(b->v[i].rule); free(b->v[i].file); free(b->v[i].function); free(b->v[i].snippet);
   }
   free(b->v);
+  free(b->dir);
   free(b);
 }
 
@@ -220,13 +255,14 @@ static int cmp_entry_key(const void *pa, const void *pb) {
 int baseline_write(const char *path, gc_findings *fs, char **err) {
   *err = NULL;
   diag_fill_snippets(fs);
+  char *base = dir_of(path);
   bl_entry *v = xcalloc((size_t)fs->n + 1, sizeof *v);
   int n = 0, recorded = 0;
   for (int i = 0; i < fs->n; i++) {
     const gc_finding *f = &fs->v[i];
     if (strcmp(f->rule, RULE_CLANG_ERROR) == 0) continue;
     bl_entry *e = &v[n++];
-    finding_key(f, &e->file, &e->snippet);
+    finding_key(f, base, &e->file, &e->snippet);
     e->rule = xstrdup0(f->rule);
     e->function = xstrdup0(f->function);
     e->count = 1;
@@ -250,8 +286,9 @@ int baseline_write(const char *path, gc_findings *fs, char **err) {
     free(v[i].rule); free(v[i].file); free(v[i].function); free(v[i].snippet);
   }
   free(v);
+  free(base);
   json_t *root = json_object();
-  json_object_set_new(root, "version", json_integer(1));
+  json_object_set_new(root, "version", json_integer(2));
   json_object_set_new(root, "findings", arr);
   FILE *fp = fopen(path, "wb");
   if (!fp) {

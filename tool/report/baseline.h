@@ -1,7 +1,8 @@
 /* baseline.h: recording today's findings so that only new ones are
- * reported. An entry is keyed by rule, file, function and the source line
- * with its whitespace normalised, never by line number, so a baseline
- * survives edits above a finding. */
+ * reported. An entry is keyed by rule, file (relative to the baseline
+ * file's directory), function and the source line with its whitespace
+ * normalised, never by line number, so a baseline survives edits above a
+ * finding and matches whichever directory gilcheck runs from. */
 #ifndef GILCHECK_BASELINE_H
 #define GILCHECK_BASELINE_H
 #include <stdint.h>
@@ -15,8 +16,9 @@ gc_baseline *baseline_load(const char *path, char **err);
 
 /* Drops the findings of 'fs' that the baseline accounts for, honouring the
  * counts: an entry with count 1 absorbs one of two identical findings.
- * Parse errors (clang-diagnostic-error) are never dropped. Fills snippets. */
-void baseline_filter(gc_baseline *b, gc_findings *fs);
+ * Parse errors (clang-diagnostic-error) are never dropped. Fills snippets.
+ * Returns how many findings it dropped. */
+int baseline_filter(gc_baseline *b, gc_findings *fs);
 
 /* Writes the findings of 'fs' (parse errors left out) as a baseline.
  * Returns the number of findings recorded, or -1 with *err set. Fills

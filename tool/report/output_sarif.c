@@ -1,7 +1,9 @@
 /* output_sarif.c: --format=sarif, SARIF 2.1.0 for GitHub code scanning and
  * other viewers.
  *
- * One run. tool.driver lists every rule (rules.def, then the driver's own
+ * One run. invocations[0] says whether the run succeeded (executionSuccessful
+ * false when the exit status is 2, with a toolExecutionNotification per
+ * error). tool.driver lists every rule (rules.def, then the driver's own
  * clang-diagnostic-error, gilcheck-nolint, gilcheck-unused-suppression) with
  * its summary, help page and default level; a rule off by default has
  * defaultConfiguration.enabled false. Each result has ruleId, ruleIndex,
@@ -127,7 +129,29 @@ static int *occurrences(const gc_findings *fs) {
   return occ;
 }
 
-int output_sarif(FILE *out, const gc_findings *fs) {
+/* invocations[0]: whether gilcheck did its whole job (exit status 2 says it
+ * did not), and what went wrong, so that a failed run never looks clean. */
+static json_t *invocations(const output_run *run) {
+  json_t *inv = json_object();
+  bool ok = !run || !run->failed;
+  json_object_set_new(inv, "executionSuccessful", json_boolean(ok));
+  if (run) json_object_set_new(inv, "exitCode", json_integer(run->exit_status));
+  if (run && run->nerrors) {
+    json_t *notes = json_array();
+    for (int i = 0; i < run->nerrors; i++) {
+      json_t *n = json_object();
+      json_object_set_new(n, "level", json_string("error"));
+      json_object_set_new(n, "message", text_message(run->errors[i]));
+      json_array_append_new(notes, n);
+    }
+    json_object_set_new(inv, "toolExecutionNotifications", notes);
+  }
+  json_t *arr = json_array();
+  json_array_append_new(arr, inv);
+  return arr;
+}
+
+int output_sarif(FILE *out, const gc_findings *fs, const output_run *how) {
   json_t *root = json_object();
   json_object_set_new(root, "$schema", json_string("https://json.schemastore.org/sarif-2.1.0.json"));
   json_object_set_new(root, "version", json_string("2.1.0"));
@@ -142,6 +166,7 @@ int output_sarif(FILE *out, const gc_findings *fs) {
   json_t *tool = json_object();
   json_object_set_new(tool, "driver", drv);
   json_object_set_new(run, "tool", tool);
+  json_object_set_new(run, "invocations", invocations(how));
 
   /* %SRCROOT% is the current directory, as a file:// URI ending in '/'. */
   char *enc = output_uri_encode(path_cwd());

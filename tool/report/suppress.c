@@ -365,6 +365,15 @@ void suppress_apply(gc_findings *fs, char *const *files, int nfiles, const suppr
                    "unmatched '%s': no '%s' comes before it", sp, want);
         continue;
       }
+      /* A name that is no rule of gilcheck's but nearly one: a misspelling
+       * that suppresses nothing (other tools' names are left alone). */
+      if (d->kind != NL_END)
+        for (int g = 0; g < d->nglobs; g++) {
+          const char *near = glob_names_rule(d->globs[g]) ? NULL : output_rule_suggestion(d->globs[g], false);
+          if (near)
+            diag_add(fs, RULE_NOLINT, GC_SEV_WARNING, loc, NULL, "unknown rule '%s' in %s; did you mean '%s'?",
+                     d->globs[g], sp, near);
+        }
       if (!o->report_unused || d->kind == NL_END || (d->kind == NL_BEGIN && !d->matched)) continue;
       for (int g = 0; g < d->nglobs; g++) {
         const char *glob = d->globs[g];

@@ -8,7 +8,8 @@
  *                              every line from the BEGIN comment to the END
  *                              comment with the same list
  * A name that is not a gilcheck rule (another tool's check) suppresses
- * nothing here. Parse errors (clang-diagnostic-error) and the findings about
+ * nothing here; one a few edits from a rule id is reported as a misspelling
+ * (gilcheck-nolint, "did you mean ..."). Parse errors (clang-diagnostic-error) and the findings about
  * suppressions themselves are never suppressed. */
 #ifndef GILCHECK_SUPPRESS_H
 #define GILCHECK_SUPPRESS_H

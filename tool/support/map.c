@@ -4,14 +4,7 @@
 #include "hash.h"
 #include "xalloc.h"
 
-/* uthash's allocations of its bucket tables go through xalloc (entries are
- * the map's, in its arena), and its hash is XXH3. */
-#define uthash_malloc(sz) xmalloc(sz)
-#define uthash_free(ptr, sz) free(ptr)
-#define uthash_fatal(msg) xalloc_die()
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = (unsigned)XXH3_64bits((keyptr), (size_t)(keylen)))
-#include <stdlib.h>
-#include <uthash.h>
+#include "uthash_gc.h"
 
 struct strmap_entry {
   const char *key;

@@ -5,7 +5,7 @@ extern void lib_raise(void);
 extern void lib_unlock(void);
 extern void lib_lock(void);
 extern void lib_wait(void);
-extern void lib_call_later(int when, void (*cb)(void *), void *data);
+extern void lib_call_later(int when, void (*fn)(void *), void *data);
 
 static PyObject *calls_raise_released(PyObject *self, PyObject *arg) {
   Py_BEGIN_ALLOW_THREADS

@@ -24,6 +24,8 @@ static PyObject *fail(PyObject *self, PyObject *args) {
   PyEval_RestoreThread(ts);
   return NULL;
 }
+
+static PyMethodDef methods[] = {{"fail", fail, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
 """
 
 

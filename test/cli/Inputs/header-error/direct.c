@@ -1,0 +1,1 @@
+int direct_broken(void) { return also_undeclared; }

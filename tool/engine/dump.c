@@ -1,0 +1,63 @@
+/* dump.c: --dump-cfg. A function's graph as the engine sees it — blocks,
+ * events with the macro the user wrote, edges with their conditions — then
+ * the whole state reached at the end of each block, every domain (state.c's
+ * printers). For tests of the engine and for users who ask "why did it say
+ * that?". */
+#include <string.h>
+#include "engine.h"
+#include "state.h"
+
+void engine_dump_states(engine_program *p, int fi, FILE *out);   /* engine.c */
+
+static const char *const ev_kind_name[] = {"call", "objmacro", "assign", "escape", "leave-region", "fnref"};
+static const char *const entry_name[] = {"inferred", "held", "released", "finalized", "signal"};
+static const char *const pre_name[] = {"none", "held", "released", "conflict"};
+static const char *const eff_name[] = {"none", "releases", "acquires", "unknown"};
+
+static void dump_event(const ir_func *fn, const ir_event *e, FILE *out) {
+  fprintf(out, "    %u:%u %s", e->loc.line, e->loc.col, ev_kind_name[e->kind]);
+  if (e->callee) fprintf(out, " %s", e->callee);
+  if (e->macro && (!e->callee || strcmp(e->macro, e->callee))) fprintf(out, " [macro %s]", e->macro);
+  if (e->kind == EV_CALL) {
+    if (e->python_api) fprintf(out, " python-api");
+    if (e->callee_fn >= 0) fprintf(out, " project-fn");
+    if (e->result_var >= 0) fprintf(out, " -> %s", fn->var_names[e->result_var]);
+  }
+  if (e->kind == EV_ASSIGN && e->var >= 0) fprintf(out, " %s", fn->var_names[e->var]);
+  if (e->region >= 0) fprintf(out, " region=%d", e->region);
+  fputc('\n', out);
+}
+
+static void dump_edges(const ir_func *fn, const ir_block *bl, FILE *out) {
+  for (int i = 0; i < bl->nsucc; i++) {
+    const ir_edge *ed = &bl->succ[i];
+    if (ed->cond < 0) {
+      fprintf(out, "    -> %d\n", ed->to);
+      continue;
+    }
+    const ir_cond *cd = &fn->conds[ed->cond];
+    fprintf(out, "    -> %d if %s'%s'%s\n", ed->to, ed->sense != cd->text_negated ? "" : "not ",
+            cd->text ? cd->text : "?",
+            cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : cd->kind == COND_GIL ? " (gil)" : "");
+  }
+}
+
+void engine_dump(engine_program *p, int fi, FILE *out) {
+  const ir_func *fn = p->funcs[fi];
+  const summary *s = &p->sums[fi];
+  fprintf(out, "function %s (%s:%u) entry=%s pre=%s effect=%s%s\n", fn->name, fn->loc.file, fn->loc.line,
+          entry_name[p->entry[fi] < ENTRY_KIND_COUNT ? p->entry[fi] : 0], pre_name[s->pre], eff_name[s->effect],
+          s->noreturn ? " noreturn" : "");
+  if (fn->abandoned) { fprintf(out, "  abandoned: %s\n", fn->abandoned); return; }
+  for (int i = 0; i < fn->nvars; i++) fprintf(out, "  var %d: %s\n", i, fn->var_names[i]);
+  for (int b = 0; b < fn->nblocks; b++) {
+    const ir_block *bl = &fn->blocks[b];
+    fprintf(out, "  block %d%s:\n", b, b == fn->entry ? " (entry)" : "");
+    for (int i = 0; i < bl->nev; i++) dump_event(fn, &bl->ev[i], out);
+    if (bl->term == TERM_RETURN) fprintf(out, "    return at %u:%u\n", bl->term_loc.line, bl->term_loc.col);
+    else if (bl->term == TERM_NORETURN) fprintf(out, "    noreturn\n");
+    dump_edges(fn, bl, out);
+  }
+  fprintf(out, "  states:\n");
+  engine_dump_states(p, fi, out);
+}
