@@ -337,7 +337,8 @@ static result *lower_work(const work *w) {
   gate_enter();
   cache_ticket t;
   int rc = 0;
-  r->cached = cache_lookup(&w->job, &u->A, &u->tu, &t);
+  /* quietly: the editor's log would get a line per file of the database */
+  r->cached = cache_lookup_said(&w->job, &u->A, &u->tu, &t, false);
   if (!r->cached) {
     rc = front_lower_job(&w->job, &u->A, &u->tu, &errs);
     if (rc == 0 && errs.n == 0) cache_store(&w->job, &u->tu, &t);
