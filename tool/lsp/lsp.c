@@ -654,16 +654,22 @@ static void use_config_api(server *S, const gc_config *c) {
     if (d->unit) d->stale = true;
 }
 
-/* The API facts of every configuration the database's files have, before
- * any of them is lowered (as the command line takes them all). */
+/* The configurations of the database's files, before any of them is
+ * lowered: their API facts (the command line takes them all), and their
+ * exclude globs (an excluded file gives no summaries, as on the command
+ * line). */
 static void use_project_configs(server *S, lsp_project *P) {
   config_set *cs = config_set_new(NULL);
   for (int i = 0; i < project_size(P); i++) {
+    const char *file = project_job_at(P, i)->file;
     char *err = NULL;
-    const gc_config *c = config_for(cs, project_job_at(P, i)->file, &err);
+    const gc_config *c = config_for(cs, file, &err);
     if (err) log_verbose("%s", err);
     free(err);
     use_config_api(S, c);
+    bool excluded = c && config_excludes(c, file);
+    if (excluded) log_verbose("%s: excluded by %s; no summaries", file, c->path);
+    project_set_excluded(P, i, excluded);
   }
   config_set_free(cs);
 }
@@ -982,8 +988,8 @@ static void publish_check(server *S, doc *d, gc_findings *errors, const gc_sessi
         (long long)d->cversion, analyse_ms, shown, shown == 1 ? "" : "s", sent ? "published" : "unchanged",
         with ? with : "");
   if (missing)
-    log_verbose("%s: %d file%s of %s/compile_commands.json %s no summaries (not lowered yet, or not analysable): "
-        "calls into their functions are not followed", d->path, missing, missing == 1 ? "" : "s",
+    log_verbose("%s: %d file%s of %s/compile_commands.json %s no summaries (not lowered yet, not analysable, or "
+        "excluded): calls into their functions are not followed", d->path, missing, missing == 1 ? "" : "s",
         project_dir(d->project), missing == 1 ? "has" : "have");
   free(with);
 }

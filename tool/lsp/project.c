@@ -150,6 +150,7 @@ typedef struct entry {
   char *error;            /* why the last lowering failed, or NULL */
   unsigned seq, done;     /* the last work queued, and the last taken in */
   bool need;              /* must be lowered (again) */
+  bool excluded;          /* by its .gilcheck.yml: never lowered, no unit */
   bool open;              /* open in the editor: open_unit stands in for disk */
   gc_unit *open_unit;     /* borrowed from the document; NULL when it does not parse */
 } entry;
@@ -316,6 +317,21 @@ bool project_loaded(const lsp_project *P) { return P->loaded; }
 int project_size(const lsp_project *P) { return P->n; }
 const gc_job *project_job_at(const lsp_project *P, int i) { return &P->v[i]->job; }
 
+void project_set_excluded(lsp_project *P, int i, bool excluded) {
+  entry *e = P->v[i];
+  if (e->excluded == excluded) return;
+  e->excluded = excluded;
+  if (excluded) {
+    unit_free(e->disk);
+    e->disk = NULL;
+    free(e->snaps);
+    e->snaps = NULL;
+    e->nsnaps = 0;
+  } else {
+    e->need = true;
+  }
+}
+
 const gc_job *project_job(const lsp_project *P, const char *id) {
   const entry *e = find(P, id);
   return e ? &e->job : NULL;
@@ -439,7 +455,7 @@ void project_schedule(lsp_project *P) {
   /* a queued item of an entry queued again would be thrown away: drop it */
   for (work **pw = &P->queue; *pw;) {
     entry *e = find(P, (*pw)->id);
-    if (e && e->need && !e->open) {
+    if (!e || e->excluded || (e->need && !e->open)) {
       work *w = *pw;
       *pw = w->next;
       work_free(w);
@@ -452,7 +468,7 @@ void project_schedule(lsp_project *P) {
   int queued = 0;
   for (int i = 0; i < P->n; i++) {
     entry *e = P->v[i];
-    if (!e->need || e->open) continue;
+    if (!e->need || e->open || e->excluded) continue;
     work *w = xcalloc(1, sizeof *w);
     w->id = xstrdup(e->id);
     w->seq = ++e->seq;
@@ -480,7 +496,7 @@ bool project_busy(lsp_project *P) {
 
 static void take_in(lsp_project *P, result *r) {
   entry *e = find(P, r->id);
-  if (!e || r->seq != e->seq) {                   /* queued again since, or gone */
+  if (!e || r->seq != e->seq || e->excluded) {    /* queued again since, gone, or excluded */
     result_free(r);
     return;
   }
@@ -529,6 +545,10 @@ int project_units(lsp_project *P, const char *id, const gc_unit ***out, int *mis
   for (int i = 0; i < P->n; i++) {
     const entry *e = P->v[i];
     if (id && strcmp(e->id, id) == 0) continue;
+    if (e->excluded) {
+      miss++;
+      continue;
+    }
     const gc_unit *u = e->open ? e->open_unit : e->disk;
     if (u) v[n++] = u;
     else miss++;
@@ -593,7 +613,7 @@ int project_poll(lsp_project *P, bool (*skip)(void *ctx, const char *path), void
   bool any = false;
   for (int i = 0; i < P->n; i++) {
     entry *e = P->v[i];
-    if (e->open || e->need || !e->snaps || e->seq != e->done) continue;
+    if (e->open || e->need || e->excluded || !e->snaps || e->seq != e->done) continue;
     for (int k = 0; k < e->nsnaps; k++) {
       const snap *s = &e->snaps[k];
       if (skip && !s->unsure && skip(ctx, s->path)) continue;
@@ -622,7 +642,7 @@ int project_failures(lsp_project *P, const char **file, const char **why) {
   *file = *why = NULL;
   for (int i = 0; i < P->n; i++) {
     const entry *e = P->v[i];
-    if (e->open || !e->error) continue;
+    if (e->open || e->excluded || !e->error) continue;
     if (!n) {
       *file = e->job.file;
       *why = e->error;

@@ -42,6 +42,9 @@ bool project_loaded(const lsp_project *P);
 const gc_job *project_job(const lsp_project *P, const char *id);
 int project_size(const lsp_project *P);       /* entries */
 const gc_job *project_job_at(const lsp_project *P, int i);
+/* Entry I is excluded by its .gilcheck.yml (or no longer): never lowered,
+ * no unit, so that calls into it are not followed, as on the command line. */
+void project_set_excluded(lsp_project *P, int i, bool excluded);
 
 /* An open document's unit replaces its entry's (U may be NULL: the document
  * does not parse now). Closing it (OPEN false) hands U over to the entry as
