@@ -137,8 +137,7 @@ class Server:
     def save(self, path, text=None, version=None):
         uri = "file://" + path
         if text is not None:
-            with open(path, "w") as f:
-                f.write(text)
+            write(path, text)
             self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
                                                    "contentChanges": [{"text": text}]})
         self.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
@@ -169,5 +168,9 @@ def show(step, diags):
 
 
 def write(path, text):
-    with open(path, "w") as f:
+    """Replaces PATH at once (a new file renamed over it), so that a server
+    polling it never reads it half-written."""
+    tmp = path + ".tmp-lspclient"
+    with open(tmp, "w") as f:
         f.write(text)
+    os.replace(tmp, path)
