@@ -267,7 +267,6 @@ typedef struct inmsg {
 
 typedef struct server {
   FILE *out;
-  int in_fd;
   bool initialized, shut_down, utf8;
   char *root;             /* the workspace's directory, or NULL */
   char *cdb_dir;          /* -p, or initializationOptions.compilationDatabasePath */
@@ -1635,7 +1634,6 @@ int lsp_main(int argc, char **argv) {
   } else {
     in_fd = 0;
   }
-  S.in_fd = in_fd;
   log_verbose("gilcheck %s language server (%s)", GILCHECK_VERSION, program_clang_version());
 
   /* The result cache, for the database's units (documents are parsed from

@@ -11,7 +11,8 @@ error, and the server must poll after all. With `api`, errors.c raises
 through lib_raise, a library function that only the api: facts of a
 .gilcheck.yml say needs the GIL: first without one (no finding), then with
 one written while the server runs and net.c saved; then a second server
-with it from the start. With `exclude`, a .gilcheck.yml excludes errors.c.
+with it from the start. With `exclude`, a .gilcheck.yml excludes errors.c;
+with `broken`, the database has a third file that does not parse.
 With `cache` three servers open
 net.c one after the other, with the result cache in DIR/cache: empty, then
 filled by the first, then with --no-cache (their logs: DIR/cold.log,
@@ -64,6 +65,16 @@ if mode == "cache":
         step(run + ": open", net)
         step(run + ": whole-database", net)
         print("%s: exit status %d" % (run, s.finish()))
+    sys.exit(0)
+if mode == "broken":
+    write(os.path.join(top, "broken.c"), "int broken(void) { return undeclared; }\n")
+    database("errors.c", "net.c", "broken.c")
+    s = Server([gilcheck, "--lsp", "-v"], stderr=open(os.path.join(top, "server.log"), "w"))
+    s.initialize(root=top)
+    net = s.open(NET)
+    step("broken: open", net)
+    step("broken: whole-database", net)
+    print("exit status %d" % s.finish())
     sys.exit(0)
 if mode == "exclude":
     write(os.path.join(top, ".gilcheck.yml"), "exclude:\n  - errors.c\n")
