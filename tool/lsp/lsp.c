@@ -608,6 +608,28 @@ static void job_for(server *S, const doc *d, gc_job *job, bool quiet) {
     if (!quiet) log_verbose("%s: flags from %s/compile_commands.json", d->path, project_dir(d->project));
     return;
   }
+  /* no entry of its own: the flags of its nearest entry, as the command
+   * line borrows them (same directory, then the closest path) */
+  int n = d->project && project_loaded(d->project) ? project_size(d->project) : 0;
+  if (n > 0) {
+    gc_job *jobs = xcalloc((size_t)n, sizeof *jobs);
+    for (int i = 0; i < n; i++) jobs[i] = *project_job_at(d->project, i);
+    int near = cdb_nearest(jobs, n, d->path);
+    if (near >= 0) {
+      const gc_job *e2 = &jobs[near];
+      job->file = xstrdup(d->path);
+      job->dir = xstrdup(e2->dir);
+      job->nargs = e2->nargs;
+      job->args = xcalloc((size_t)e2->nargs + 1, sizeof(char *));
+      for (int i = 0; i < e2->nargs; i++) job->args[i] = xstrdup(e2->args[i]);
+      if (!quiet)
+        log_verbose("%s: no entry in %s/compile_commands.json; flags of its nearest entry, %s", d->path,
+                    project_dir(d->project), e2->file);
+      free(jobs);
+      return;
+    }
+    free(jobs);
+  }
   if (!quiet) {
     if (d->project) log_verbose("%s: no entry in %s/compile_commands.json", d->path, project_dir(d->project));
     else log_verbose("%s: no compile_commands.json above it", d->path);
