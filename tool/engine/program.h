@@ -37,7 +37,8 @@ gc_program *program_new(const gc_program_opts *opts);
 int program_add_tu(gc_program *p, const gc_job *job, gc_findings *errors);
 
 /* Adds a unit lowered elsewhere (front_lower_cxtu); takes over the arena
- * holding it (A is left empty). */
+ * holding it (A is left empty). An empty A lends the unit instead: it stays
+ * the caller's, must outlive P, and linking writes call targets into it. */
 struct arena;
 struct ir_tu;
 int program_add_lowered(gc_program *p, struct arena *A, struct ir_tu *tu);

@@ -302,8 +302,8 @@ static void move_to_include_lines(gc_session *s, gc_findings *errors, int from) 
   free(sites.v);
 }
 
-int session_check(gc_session *s, const char *text, size_t len, const gc_program_opts *opts,
-                  gc_findings *findings, gc_findings *errors) {
+int session_lower(gc_session *s, const char *text, size_t len, gc_findings *errors, gc_unit **unit) {
+  *unit = NULL;
   memset(&s->stats, 0, sizeof s->stats);
   struct CXUnsavedFile unsaved = {s->job.file, text, (unsigned long)len};
   double t0 = now_ms();
@@ -341,29 +341,29 @@ int session_check(gc_session *s, const char *text, size_t len, const gc_program_
     return 2;
   }
 
-  arena A = {0};
+  gc_unit *u = xcalloc(1, sizeof *u);
   int from = errors->n;
-  int rc = front_collect_errors(s->tu, &s->job, &A, errors);
+  int rc = front_collect_errors(s->tu, &s->job, &u->A, errors);
   if (rc != 0) {
     drop_after_fatal(s->tu, errors, from);
     move_to_include_lines(s, errors, from);
-    arena_free(&A);
+    unit_free(u);
     s->stats.lower_ms = now_ms() - t1;
     return rc;
   }
-  ir_tu tu;
-  memset(&tu, 0, sizeof tu);
-  tu.path = arena_strdup(&A, s->job.file);
-  front_lower_cxtu(s->tu, s->job.dir, &A, &tu);
-  double t2 = now_ms();
-  s->stats.lower_ms = t2 - t1;
-
-  gc_program *p = program_new(opts);
-  program_add_lowered(p, &A, &tu);    /* takes the arena */
-  program_analyze(p, findings);
-  program_free(p);
-  s->stats.analyse_ms = now_ms() - t2;
+  u->tu.path = arena_strdup(&u->A, s->job.file);
+  front_lower_cxtu(s->tu, s->job.dir, &u->A, &u->tu);
+  s->stats.lower_ms = now_ms() - t1;
+  *unit = u;
   return 0;
+}
+
+bool session_headers_changed(const gc_session *s) { return s->tu && headers_changed(s); }
+
+void unit_free(gc_unit *u) {
+  if (!u) return;
+  arena_free(&u->A);
+  free(u);
 }
 
 const gc_session_stats *session_stats(const gc_session *s) { return &s->stats; }

@@ -62,10 +62,13 @@ def receive():
     return json.loads(p.stdout.read(length))
 
 
-def show(step):
+def show(step, version):
+    # the publish for this version of the text: the server also checks the
+    # file again by itself when it sees a header change on disk (a poll),
+    # which may publish before the save is handled
     while True:
         msg = receive()
-        if msg.get("method") == "textDocument/publishDiagnostics":
+        if msg.get("method") == "textDocument/publishDiagnostics" and msg["params"].get("version") == version:
             break
     diags = msg["params"]["diagnostics"]
     if not diags:
@@ -84,12 +87,17 @@ send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilitie
 receive()
 send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
       "params": {"textDocument": {"uri": uri, "languageId": "c", "version": 1, "text": MAIN_TEXT}}})
-show("open")
+show("open", 1)
+version = 1
 
 
 def save(step):
+    global version
+    version += 1
+    send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+          "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": MAIN_TEXT}]}})
     send({"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {"textDocument": {"uri": uri}}})
-    show(step)
+    show(step, version)
 
 
 # The header changes on disk, main.c does not: the preamble must be rebuilt.

@@ -1,22 +1,25 @@
 -- init.lua: Neovim as the client of `gilcheck --lsp`, for test/lsp/nvim.test.
 --
--- Opens the file named on the command line, starts the server on it
--- (vim.lsp.start on Neovim 0.8+, vim.lsp.start_client before), waits for
--- its diagnostics and writes them to $GILCHECK_LSP_OUT, one a line:
+-- First it runs the editor set-up under test, $GILCHECK_LSP_SETUP: the Lua
+-- block of docs/editors.md, extracted as it stands (Inputs/nvim/extract.py),
+-- which starts `gilcheck --lsp` (the first `gilcheck` on PATH) for C
+-- buffers. Then it opens the file named on the command line, waits for the
+-- set-up to attach a client named gilcheck, waits for diagnostics and writes
+-- them to $GILCHECK_LSP_OUT, one a line:
 --   lnum=L col=C severity=S code=RULE related=N message
 -- (L and C 0-based, as Neovim holds them), then each related location as
 --   related FILE:LINE:COL message   (1-based).
 -- With $GILCHECK_LSP_FIX set, it then deletes the lines holding that text,
--- saves, and waits for the diagnostics to go. Last, it stops the server and
--- writes its exit code. Anything that times out is written down as
--- "FAILED: ..." and makes Neovim exit with status 1.
+-- saves, and waits for the diagnostics to go. Last, it stops the client and
+-- waits for the server to be gone. Anything that times out is written down
+-- as "FAILED: ..." and makes Neovim exit with status 1.
 --
 -- Any Lua error is written down too and ends Neovim with status 1: a
 -- headless Neovim must never stop at a prompt.
 --
--- Environment: GILCHECK (the binary), GILCHECK_LSP_OUT (the output file),
--- GILCHECK_LSP_LOG (the server's standard error, optional),
--- GILCHECK_LSP_FIX (optional), GILCHECK_LSP_TIMEOUT (ms, default 60000).
+-- Environment: GILCHECK_LSP_SETUP (the set-up), GILCHECK_LSP_OUT (the
+-- output file), GILCHECK_LSP_FIX (optional), GILCHECK_LSP_TIMEOUT (ms,
+-- default 60000).
 
 local out = io.open(vim.env.GILCHECK_LSP_OUT or "gilcheck-lsp-out.txt", "w")
 local timeout = tonumber(vim.env.GILCHECK_LSP_TIMEOUT or "60000")
@@ -57,28 +60,28 @@ local function dump(label, bufnr)
   end
 end
 
+-- The set-up under test: it registers its FileType autocommand now, before
+-- Neovim loads the file named on the command line.
+local setup_ok, setup_err = pcall(dofile, vim.env.GILCHECK_LSP_SETUP or "GILCHECK_LSP_SETUP is not set")
+
+local function gilcheck_client(bufnr)
+  for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    if c.name == "gilcheck" then return c end
+  end
+end
+
 local function run()
-  local gilcheck = assert(vim.env.GILCHECK, "GILCHECK is not set")
+  if not setup_ok then return fail("the set-up failed: " .. tostring(setup_err)) end
   local bufnr = vim.api.nvim_get_current_buf()
   local file = vim.api.nvim_buf_get_name(bufnr)
-  local cmd = { gilcheck, "--lsp", "-v" }
-  if vim.env.GILCHECK_LSP_LOG then
-    cmd = { "sh", "-c", 'exec "$0" --lsp -v 2>>"$1"', gilcheck, vim.env.GILCHECK_LSP_LOG }
+  if vim.bo[bufnr].filetype ~= "c" then
+    return fail("the file type of " .. vim.fn.fnamemodify(file, ":t") .. " is '" .. vim.bo[bufnr].filetype .. "'")
   end
-  local exit_code
-  local config = {
-    name = "gilcheck",
-    cmd = cmd,
-    root_dir = vim.fn.fnamemodify(file, ":p:h"),
-    on_exit = function(code) exit_code = code end,
-  }
-  local client_id
-  if vim.lsp.start then
-    client_id = vim.lsp.start(config, { bufnr = bufnr })
-  else
-    client_id = vim.lsp.start_client(config)
-    vim.lsp.buf_attach_client(bufnr, client_id)
+  if not vim.wait(timeout, function() return gilcheck_client(bufnr) ~= nil end, 50) then
+    return fail("the set-up attached no client named gilcheck to " .. vim.fn.fnamemodify(file, ":t"))
   end
+  local client = gilcheck_client(bufnr)
+  emit("attached: %s, root %s", client.name, vim.fn.fnamemodify(client.config.root_dir, ":t"))
 
   if not vim.wait(timeout, function() return #vim.diagnostic.get(bufnr) > 0 end, 50) then
     return fail("timed out waiting for diagnostics on " .. vim.fn.fnamemodify(file, ":t"))
@@ -99,11 +102,11 @@ local function run()
     dump("saved", bufnr)
   end
 
-  vim.lsp.stop_client(client_id)
-  if not vim.wait(timeout, function() return exit_code ~= nil end, 50) then
-    return fail("timed out waiting for the server to exit")
+  vim.lsp.stop_client(client.id)
+  if not vim.wait(timeout, function() return client.is_stopped() end, 50) then
+    return fail("timed out waiting for the server to stop")
   end
-  emit("server exit code %d", exit_code)
+  emit("server stopped")
   out:close()
   vim.cmd("qall!")
 end
