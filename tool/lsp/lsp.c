@@ -947,6 +947,12 @@ static void publish_check(server *S, doc *d, gc_findings *errors, const gc_sessi
   memset(&opts, 0, sizeof opts);
   config_rules(c, NULL, opts.rules);
   opts.verbose = log_is_verbose();
+  /* free threading: rules the configuration names report everywhere, not
+   * only where a module declares free-threading support (as on the command
+   * line) */
+  if (c)
+    for (int i = 0; i < c->checks.n; i++) checks_apply(opts.rules_everywhere, c->checks.v[i], NULL);
+  for (int r = 0; r < R_COUNT; r++) opts.rules_everywhere[r] &= opts.rules[r];
 
   gc_findings all = {0};
   if (errors) diag_move_all(&all, errors);
