@@ -1,0 +1,361 @@
+/* unit.c: a translation unit into the IR (lower.h's front_lower_cxtu).
+ *
+ * One walk over the unit's top level (libclang's preprocessing record comes
+ * with it) notes the macro expansions in the project's own files — which
+ * macro the user wrote where, so that events name it and object-internals
+ * macros become events — and the function definitions and globals of the
+ * project's files. Then each function is lowered (stmt.c, expr.c) from a
+ * tree of its cursors (tree.c), and each global's initializer is read for
+ * method tables (entry hints) and functions' addresses (fnref.c). */
+#include <stdlib.h>
+#include <string.h>
+#include "lower.h"
+#include "lower_int.h"
+
+/* ---------- macro expansions ---------- */
+
+const char *macro_at(lower *L, file_info *f, unsigned off) {
+  if (!f) return NULL;
+  return pairmap_get(&L->macros, (uintptr_t)f, off);
+}
+
+const char *macro_alias_at(lower *L, file_info *f, unsigned off) {
+  if (!f) return NULL;
+  return pairmap_get(&L->aliases, (uintptr_t)f, off);
+}
+
+/* The first token of a macro's replacement list (after the parameters of
+ * a function-like one): the name it stands for when it is an identifier. */
+typedef struct alias_scan { int i, depth; bool fnlike, in_body; const char *found; lower *L; } alias_scan;
+
+static bool alias_token(void *ctx, const char *tok, unsigned off, bool ident) {
+  alias_scan *a = ctx;
+  if (a->i++ == 0) {   /* the macro's name */
+    a->in_body = !a->fnlike;
+    return true;
+  }
+  if (!a->in_body) {
+    if (!strcmp(tok, "(")) a->depth++;
+    else if (!strcmp(tok, ")")) a->depth--;
+    if (a->depth == 0) a->in_body = true;
+    return true;
+  }
+  if (ident && objmacro_lookup(tok)) a->found = arena_strdup(a->L->A, tok);
+  return false;
+}
+
+/* The same with libclang's tokenizer, for a definition that is in no file
+ * (-D on the command line). */
+static const char *alias_by_tokens(lower *L, CXCursor def) {
+  CXToken *toks = NULL;
+  unsigned n = 0;
+  const char *found = NULL;
+  clang_tokenize(L->tu, clang_getCursorExtent(def), &toks, &n);
+  unsigned i = 1;   /* token 0 is the macro's name */
+  if (clang_Cursor_isMacroFunctionLike(def)) {
+    int depth = 0;
+    for (; i < n; i++) {
+      CXString sp = clang_getTokenSpelling(L->tu, toks[i]);
+      const char *t = clang_getCString(sp);
+      if (!strcmp(t, "(")) depth++;
+      else if (!strcmp(t, ")")) depth--;
+      clang_disposeString(sp);
+      if (depth == 0) { i++; break; }
+    }
+  }
+  if (i < n && clang_getTokenKind(toks[i]) == CXToken_Identifier) {
+    CXString sp = clang_getTokenSpelling(L->tu, toks[i]);
+    const char *t = clang_getCString(sp);
+    if (t && objmacro_lookup(t)) found = arena_strdup(L->A, t);
+    clang_disposeString(sp);
+  }
+  if (toks) clang_disposeTokens(L->tu, toks, n);
+  return found;
+}
+
+/* A project macro that is only another name for an object-internals
+ * macro (#define Bytes_AS_STRING PyBytes_AS_STRING, or a function-like
+ * alias): the name it stands for, so that it is judged like the original. */
+static const char *alias_of(lower *L, CXCursor expansion) {
+  CXCursor def = clang_getCursorReferenced(expansion);
+  if (clang_Cursor_isNull(def) || clang_getCursorKind(def) != CXCursor_MacroDefinition) return NULL;
+  void **s = pairmap_at(&L->alias_cache, 3, clang_hashCursor(def));
+  if (*s) return *s == (void *)1 ? NULL : *s;
+  *s = (void *)1;
+  CXSourceRange r = clang_getCursorExtent(def);
+  unsigned b, e;
+  file_info *fb = offset_of(L, clang_getRangeStart(r), &b);
+  file_info *fe = offset_of(L, clang_getRangeEnd(r), &e);
+  const char *found;
+  if (fb && fb == fe) {
+    alias_scan a = {0, 0, clang_Cursor_isMacroFunctionLike(def) != 0, false, NULL, L};
+    tokens_in(L, fb, b, e, alias_token, &a);
+    found = a.found;
+  } else {
+    found = alias_by_tokens(L, def);
+  }
+  if (found) *s = (void *)found;
+  return found;
+}
+
+/* A macro expansion: remembered by place when it is in the project's own
+ * files; an object-internals macro's place (or an alias's) is noted in its
+ * file, for the functions whose bodies hold one. */
+static void note_expansion(lower *L, CXCursor c) {
+  unsigned off;
+  file_info *fi = offset_of(L, clang_getCursorLocation(c), &off);
+  if (!fi || fi->cls != FC_PROJECT) return;
+  void **s = pairmap_at(&L->macros, (uintptr_t)fi, off);
+  if (*s) return;
+  const char *name = cx_str(L, clang_getCursorSpelling(c));
+  *s = (void *)name;
+  bool claimable = objmacro_lookup(name) != NULL;
+  if (!claimable && !api_lookup(name)) {
+    const char *a = alias_of(L, c);
+    if (a) {
+      *pairmap_at(&L->aliases, (uintptr_t)fi, off) = (void *)a;
+      claimable = true;
+    }
+  }
+  if (claimable) {
+    if (fi->objmacros.n && fi->objmacros.v[fi->objmacros.n - 1] > off) fi->unsorted = true;
+    vec_push(L->A, fi->objmacros, off);
+  }
+}
+
+static void note_include(lower *L, CXCursor c) {
+  unsigned off;
+  file_info *fi = offset_of(L, clang_getCursorLocation(c), &off);
+  if (!fi || fi->cls != FC_PROJECT) return;
+  if (fi->includes.n && fi->includes.v[fi->includes.n - 1] > off) fi->unsorted = true;
+  vec_push(L->A, fi->includes, off);
+}
+
+/* ---------- the walk ---------- */
+
+typedef struct unit_walk { lower *L; VEC(CXCursor) tops; } unit_walk;
+
+static enum CXChildVisitResult visit_unit(CXCursor c, CXCursor parent, CXClientData d) {
+  unit_walk *w = d;
+  lower *L = w->L;
+  switch (c.kind) {
+  case CXCursor_MacroExpansion:
+    note_expansion(L, c);
+    return CXChildVisit_Continue;
+  case CXCursor_InclusionDirective:
+    note_include(L, c);
+    return CXChildVisit_Continue;
+  case CXCursor_FunctionDecl:
+    if (!clang_isCursorDefinition(c)) return CXChildVisit_Continue;
+    break;
+  case CXCursor_VarDecl:
+    break;
+  default:
+    return CXChildVisit_Continue;
+  }
+  unsigned off;
+  file_info *fi = offset_of(L, clang_getCursorLocation(c), &off);
+  if (fi && fi->cls == FC_PROJECT) vec_push(L->A, w->tops, c);
+  return CXChildVisit_Continue;
+}
+
+/* ---------- globals ---------- */
+
+static const char *table_types[] = {
+  "PyMethodDef", "PyGetSetDef", "PyType_Slot", "PyTypeObject", "PyNumberMethods",
+  "PySequenceMethods", "PyMappingMethods", "PyBufferProcs", "PyAsyncMethods",
+  "PyModuleDef_Slot", "PyModuleDef", "PyMemberDef", NULL,
+};
+
+/* The method or slot table type a global is (an array) of, or NULL. */
+static const char *table_type(CXCursor var) {
+  CXString ts = clang_getTypeSpelling(clang_getCursorType(var));
+  const char *t = clang_getCString(ts);
+  const char *type = NULL;
+  for (int i = 0; table_types[i] && t; i++)
+    if (strstr(t, table_types[i])) { type = table_types[i]; break; }
+  clang_disposeString(ts);
+  return type;
+}
+
+/* A global with an initializer: the functions a method table lists are
+ * called from Python (with the GIL), and every function's address in it is
+ * stored where calls through the table read it. */
+static void lower_global(lower *L, CXCursor var) {
+  const char *type = table_type(var);
+  CXCursor init = clang_Cursor_getVarDeclInitializer(var);
+  if (clang_Cursor_isNull(init)) return;
+  tree_reset(L);
+  int root = tree_build(L, init);
+  if (type) {
+    const char *name = cx_str(L, clang_getCursorSpelling(var));
+    for (int n = root + 1; n < L->T.n; n++) {
+      if (kind_of(L, n) != CXCursor_DeclRefExpr) continue;
+      CXCursor r = node_ref(L, n);
+      if (r.kind == CXCursor_FunctionDecl)
+        add_hint(L, r, ENTRY_HELD, node_loc(L, n), arena_printf(L->A, "listed in the %s table '%s'", type, name));
+    }
+  }
+  scan_global_init(L, var, root);
+  tree_reset(L);
+}
+
+/* ---------- functions ---------- */
+
+static int compare_offsets(const void *a, const void *b) {
+  unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Is any of the sorted offsets V[0, N) within [S, E]? */
+static bool any_within(const unsigned *v, int n, unsigned s, unsigned e) {
+  int lo = 0, hi = n;   /* the first >= s */
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (v[mid] < s) lo = mid + 1; else hi = mid;
+  }
+  return lo < n && v[lo] <= e;
+}
+
+/* Can an object-internals macro start inside the body at [S, E] of F? Only
+ * if one was expanded there, or a file is included there. */
+static bool body_claims(file_info *f, unsigned s, unsigned e) {
+  if (!f) return true;
+  if (f->unsorted) {
+    qsort(f->objmacros.v, (size_t)f->objmacros.n, sizeof(unsigned), compare_offsets);
+    qsort(f->includes.v, (size_t)f->includes.n, sizeof(unsigned), compare_offsets);
+    f->unsorted = false;
+  }
+  return any_within(f->objmacros.v, f->objmacros.n, s, e) || any_within(f->includes.v, f->includes.n, s, e);
+}
+
+static uint8_t ret_kind_of(CXCursor c) {
+  switch (clang_getCanonicalType(clang_getResultType(clang_getCursorType(c))).kind) {
+  case CXType_Pointer: case CXType_BlockPointer: return RK_POINTER;
+  case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort: case CXType_UInt:
+  case CXType_ULong: case CXType_ULongLong: case CXType_Char_S: case CXType_SChar: case CXType_Short:
+  case CXType_Int: case CXType_Long: case CXType_LongLong: case CXType_Enum:
+    return RK_INTEGER;
+  default: return RK_VOID;
+  }
+}
+
+static void reset_function(lower *L) {
+  memset(&L->blocks, 0, sizeof L->blocks);
+  memset(&L->vars, 0, sizeof L->vars);
+  memset(&L->rconds, 0, sizeof L->rconds);
+  memset(&L->conds, 0, sizeof L->conds);
+  memset(&L->regions, 0, sizeof L->regions);
+  memset(&L->cstack, 0, sizeof L->cstack);
+  memset(&L->labels, 0, sizeof L->labels);
+  memset(&L->gotos, 0, sizeof L->gotos);
+  memset(&L->fnvars, 0, sizeof L->fnvars);
+  memset(&L->fieldfns, 0, sizeof L->fieldfns);
+  pairmap_free(&L->varmap);
+  pairmap_free(&L->claimed);
+  L->njumps = L->nsws = 0;
+  L->abandon = NULL;
+  tree_reset(L);
+}
+
+void lower_function(lower *L, CXCursor c) {
+  ir_func *fn = arena_alloc(L->A, sizeof *fn);
+  const callee_info *ci = callee_of(L, c);
+  L->fn = fn;
+  fn->name = ci->name;
+  fn->usr = callee_key(L, ci);
+  fn->loc = loc_of(L, clang_getCursorLocation(c));
+  fn->is_static = clang_Cursor_getStorageClass(c) == CX_SC_Static;
+  fn->ret_kind = ret_kind_of(c);
+  fn->annot = annotations_of(L, c);
+  reset_function(L);
+  fn->entry = new_block(L);
+  L->cur = fn->entry;
+  int root = tree_build(L, c), body = -1;
+  for (int i = 0; i < nkids(L, root); i++) {
+    int k = kid(L, root, i);
+    if (kind_of(L, k) == CXCursor_ParmDecl) add_var(L, k);
+    else if (kind_of(L, k) == CXCursor_CompoundStmt) body = k;
+  }
+  if (body < 0) return;
+  CXSourceRange r = clang_getCursorExtent(nd(L, body)->c);
+  unsigned s, e;
+  file_info *fs = offset_of(L, clang_getRangeStart(r), &s);
+  file_info *fe = offset_of(L, clang_getRangeEnd(r), &e);
+  L->fn_file = fs;
+  L->fn_in_main = fs && fs == L->main_file;
+  L->fn_claims = fs != fe || body_claims(fs, s, e);
+  lower_stmt(L, body);
+  /* falling off the end returns at the closing brace */
+  gc_loc eloc = fe ? loc_at(L, fe, e) : (gc_loc){0};
+  if (eloc.col > 1) eloc.col--;
+  L->blocks.v[L->cur].term = TERM_RETURN;
+  L->blocks.v[L->cur].term_loc = eloc;
+  resolve_gotos(L);
+  finish_function(L);
+  vec_push(L->A, L->funcs, fn);
+}
+
+/* The hints a function gives by its name or its annotations. */
+static void function_hints(lower *L, CXCursor c) {
+  const char *name = L->fn ? L->fn->name : NULL;
+  if (name && !strncmp(name, "PyInit_", 7))
+    add_hint(L, c, ENTRY_HELD, L->fn->loc, "a module init function");
+  if (L->fn && (L->fn->annot & (ANNOT_REQUIRES_GIL)))
+    add_hint(L, c, ENTRY_HELD, L->fn->loc, "annotated GILCHECK_REQUIRES_GIL");
+  if (L->fn && (L->fn->annot & (ANNOT_NO_GIL)))
+    add_hint(L, c, ENTRY_RELEASED, L->fn->loc, "annotated GILCHECK_NO_GIL");
+  if (L->fn && (L->fn->annot & (ANNOT_RELEASES_GIL)))
+    add_hint(L, c, ENTRY_HELD, L->fn->loc, "annotated GILCHECK_RELEASES_GIL");
+  if (L->fn && (L->fn->annot & (ANNOT_ACQUIRES_GIL)))
+    add_hint(L, c, ENTRY_RELEASED, L->fn->loc, "annotated GILCHECK_ACQUIRES_GIL");
+}
+
+static file_info *main_file(lower *L) {
+  CXString s = clang_getTranslationUnitSpelling(L->tu);
+  const char *p = clang_getCString(s);
+  CXFile f = p ? clang_getFile(L->tu, p) : NULL;
+  clang_disposeString(s);
+  return file_of(L, f);
+}
+
+int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
+  lower L;
+  memset(&L, 0, sizeof L);
+  L.A = A;
+  L.tu = cxtu_;
+  L.workdir = workdir;
+  L.out = out;
+  L.main_file = main_file(&L);
+  unit_walk w = {&L, {0}};
+  clang_visitChildren(clang_getTranslationUnitCursor(L.tu), visit_unit, &w);
+  for (int i = 0; i < w.tops.n; i++) {
+    CXCursor c = w.tops.v[i];
+    if (c.kind == CXCursor_FunctionDecl) {
+      lower_function(&L, c);
+      function_hints(&L, c);
+      L.fn = NULL;
+    } else {
+      lower_global(&L, c);
+    }
+  }
+  out->funcs = L.funcs.v;
+  out->nfuncs = L.funcs.n;
+  out->hints = L.hints.v;
+  out->nhints = L.hints.n;
+  out->stores = L.stores.v;
+  out->nstores = L.stores.n;
+  pairmap_free(&L.files);
+  strmap_free(&L.dirs);
+  pairmap_free(&L.macros);
+  pairmap_free(&L.aliases);
+  pairmap_free(&L.alias_cache);
+  pairmap_free(&L.callees);
+  pairmap_free(&L.varmap);
+  pairmap_free(&L.claimed);
+  free(L.T.nodes);
+  free(L.T.kids);
+  free(L.T.stack);
+  free(L.T.refs);
+  return 0;
+}
