@@ -97,19 +97,23 @@ void add_hint(lower *L, CXCursor fndecl, int kind, gc_loc loc, const char *why) 
 
 typedef struct annot_walk { uint8_t bits; } annot_walk;
 
+uint8_t annotation_bit(CXCursor attr) {
+  uint8_t bit = 0;
+  CXString s = clang_getCursorSpelling(attr);
+  const char *a = clang_getCString(s);
+  if (a) {
+    if (!strcmp(a, "gilcheck:requires_gil")) bit = ANNOT_REQUIRES_GIL;
+    else if (!strcmp(a, "gilcheck:no_gil")) bit = ANNOT_NO_GIL;
+    else if (!strcmp(a, "gilcheck:releases_gil")) bit = ANNOT_RELEASES_GIL;
+    else if (!strcmp(a, "gilcheck:acquires_gil")) bit = ANNOT_ACQUIRES_GIL;
+  }
+  clang_disposeString(s);
+  return bit;
+}
+
 static enum CXChildVisitResult find_annot(CXCursor c, CXCursor parent, CXClientData d) {
   annot_walk *w = d;
-  if (c.kind == CXCursor_AnnotateAttr) {
-    CXString s = clang_getCursorSpelling(c);
-    const char *a = clang_getCString(s);
-    if (a) {
-      if (!strcmp(a, "gilcheck:requires_gil")) w->bits |= ANNOT_REQUIRES_GIL;
-      else if (!strcmp(a, "gilcheck:no_gil")) w->bits |= ANNOT_NO_GIL;
-      else if (!strcmp(a, "gilcheck:releases_gil")) w->bits |= ANNOT_RELEASES_GIL;
-      else if (!strcmp(a, "gilcheck:acquires_gil")) w->bits |= ANNOT_ACQUIRES_GIL;
-    }
-    clang_disposeString(s);
-  }
+  if (c.kind == CXCursor_AnnotateAttr) w->bits |= annotation_bit(c);
   return CXChildVisit_Continue;
 }
 

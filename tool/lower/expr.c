@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lower_int.h"
+#include "xalloc.h"
 
 /* ---------- blocks and events ---------- */
+
+const char LOC_LATER[] = "(later)";
 
 int new_block(lower *L) {
   ir_block b = {0};
@@ -79,14 +82,30 @@ void leave_regions(lower *L, int depth, gc_loc loc, const char *how) {
 
 /* ---------- locals and constants ---------- */
 
+/* The locals of the function by declaration: a small open-addressed table
+ * keyed by what clang_equalCursors compares of a declaration cursor. */
+static unsigned decl_slot(const lower *L, CXCursor d) {
+  uint64_t x = (uint64_t)(uintptr_t)d.data[0] * 0x9E3779B97F4A7C15ull;
+  return (unsigned)(x >> 32) & (L->vtab_cap - 1);
+}
+
+static bool same_decl(CXCursor a, CXCursor b) {
+  return a.kind == b.kind && a.data[0] == b.data[0] && a.data[2] == b.data[2];
+}
+
 static int var_of_decl(lower *L, CXCursor decl) {
-  int i = (int)(intptr_t)pairmap_get(&L->varmap, 1, clang_hashCursor(decl)) - 1;
-  if (i < 0) return -1;
-  /* hash collisions: confirm */
-  if (clang_equalCursors(L->vars.v[i].decl, decl)) return i;
-  for (int j = 0; j < L->vars.n; j++)
-    if (clang_equalCursors(L->vars.v[j].decl, decl)) return j;
-  return -1;
+  if (!L->vtab_cap) return -1;
+  for (unsigned i = decl_slot(L, decl);; i = (i + 1) & (L->vtab_cap - 1)) {
+    int v = L->vtab[i];
+    if (v < 0) return -1;
+    if (same_decl(L->vars.v[v].decl, decl)) return v;
+  }
+}
+
+static void vtab_insert(lower *L, int v) {
+  unsigned i = decl_slot(L, L->vars.v[v].decl);
+  while (L->vtab[i] >= 0) i = (i + 1) & (L->vtab_cap - 1);
+  L->vtab[i] = v;
 }
 
 int add_var(lower *L, int decl) {
@@ -95,8 +114,13 @@ int add_var(lower *L, int decl) {
   v.name = cx_str(L, clang_getCursorSpelling(v.decl));
   v.tracked = -1;
   vec_push(L->A, L->vars, v);
-  void **s = pairmap_at(&L->varmap, 1, clang_hashCursor(v.decl));
-  if (!*s) *s = (void *)(intptr_t)L->vars.n;
+  if ((unsigned)L->vars.n * 2 > L->vtab_cap) {   /* grow, and put every local back */
+    L->vtab_cap = L->vtab_cap ? L->vtab_cap * 2 : 64;
+    L->vtab = xrealloc(L->vtab, sizeof(int) * L->vtab_cap);
+    memset(L->vtab, 0xff, sizeof(int) * L->vtab_cap);
+    for (int i = 0; i < L->vars.n - 1; i++) vtab_insert(L, i);
+  }
+  if (var_of_decl(L, v.decl) < 0) vtab_insert(L, L->vars.n - 1);
   return L->vars.n - 1;
 }
 
@@ -252,7 +276,7 @@ static void lower_call(lower *L, int call, int res_to, int res_var) {
  * body holds such an expansion asks (fn_claims); and an expression that
  * starts with a token written in the main file itself starts no macro. */
 static void claim_objmacro(lower *L, int e) {
-  if (!L->fn_claims) return;
+  if (!L->fn_claims || !L->claims_here) return;
   unsigned off;
   file_info *f = node_macro_begin(L, e, &off);
   const char *m = macro_at(L, f, off);
@@ -268,6 +292,9 @@ static void claim_objmacro(lower *L, int e) {
   void **s = pairmap_at(&L->claimed, (uintptr_t)f, off);
   if (*s) return;
   *s = (void *)1;
+  /* every expansion in the body claimed: no expression need be asked again */
+  if (L->fn_claims_left > 0 && f == L->fn_file && off >= L->fn_start && off <= L->fn_end && --L->fn_claims_left == 0)
+    L->fn_claims = false;
   if (!om->needs_gil) return;
   ir_event *ev = add_event(L, EV_OBJMACRO, loc_at(L, f, off));
   ev->callee = name;
@@ -346,17 +373,17 @@ static void lower_binary(lower *L, int e, int res_to, int res_var) {
   int a = kid(L, e, 0), b = kid(L, e, 1);
   if (o == OP_ASSIGN) {
     int v = local_of(L, a);
-    if (v >= 0) assign_local(L, v, b, node_loc(L, e));
+    if (v >= 0) assign_local(L, v, b, loc_later(e));
     else assign_nonlocal(L, a, b, e);
   } else if (o == OP_COMPOUND_ASSIGN) {
     lower_expr(L, a, RES_OTHER, -1);
     lower_expr(L, b, RES_OTHER, -1);
     int v = local_of(L, a);
-    if (v >= 0) { ir_event *ev = add_event(L, EV_ASSIGN, node_loc(L, e)); ev->var = (int16_t)v; }
+    if (v >= 0) { ir_event *ev = add_event(L, EV_ASSIGN, loc_later(e)); ev->var = (int16_t)v; }
   } else if (o == OP_LAND || o == OP_LOR) {
     int join = new_block(L), rhs = new_block(L);
-    if (o == OP_LAND) lower_cond(L, a, rhs, join);
-    else lower_cond(L, a, join, rhs);
+    if (o == OP_LAND) lower_cond(L, a, rhs, join, e);
+    else lower_cond(L, a, join, rhs, e);
     L->cur = rhs;
     lower_expr(L, b, RES_OTHER, -1);
     add_edge(L, L->cur, join, -1, true);
@@ -376,7 +403,7 @@ static void lower_unary(lower *L, int e) {
     if (v >= 0 && o == OP_ADDROF) L->vars.v[v].addr_taken = true;
     lower_expr(L, k, RES_OTHER, -1);
     if (v >= 0 && o == OP_INCDEC) {
-      ir_event *a = add_event(L, EV_ASSIGN, node_loc(L, e));
+      ir_event *a = add_event(L, EV_ASSIGN, loc_later(e));
       a->var = (int16_t)v;
     }
   }
@@ -389,7 +416,7 @@ static void lower_conditional(lower *L, int e, int res_to, int res_var) {
     return;
   }
   int t = new_block(L), f = new_block(L), join = new_block(L);
-  lower_cond(L, kid(L, e, 0), t, f);
+  lower_cond(L, kid(L, e, 0), t, f, e);
   L->cur = t;
   lower_expr(L, kid(L, e, 1), res_to, res_var);
   add_edge(L, L->cur, join, -1, true);

@@ -150,6 +150,7 @@ static void rewrite_events(lower *L, const uint32_t *var_kills) {
         for (int a = 0; a < IR_MAX_ARGS; a++) e->argvar[a] = TRACK(e->argvar[a]);
       }
 #undef TRACK
+      if (e->loc.file == LOC_LATER) e->loc = node_loc(L, (int)e->loc.line);
       bl->ev[w++] = *e;
     }
     bl->nev = w;

@@ -40,7 +40,7 @@
 #define KEY_MAX_LEN 400            /* a condition's structural key, in bytes, before it is dropped */
 #define KEY_MAX_DEPS 8             /* locals one correlated condition may read */
 #define SHORT_TEXT_MAX 48          /* an argument spelled for the blocking checks, in bytes */
-#define COND_TEXT_MAX 120          /* a condition's text for notes, in bytes */
+#define COND_TEXT_MAX 160          /* a condition's text for notes, in bytes, before "..." */
 #define OP_SCAN_LIMIT 64           /* bytes searched for an operator token after its operand */
 #define POSTFIX_SCAN_LIMIT 16      /* bytes searched for a postfix ++ or -- */
 #define FNREF_CHOICES 8            /* functions one expression may name (both sides of ?:) */
@@ -61,6 +61,7 @@ typedef struct file_info {
   unsigned *lines;           /* offset of the start of each line (lazily) */
   unsigned nlines;
   bool have_text, have_lines;
+  unsigned last_line;        /* the line index found last (locations come in order) */
   VEC(unsigned) objmacros;   /* offsets of expansions of object macros (or their aliases), in order */
   VEC(unsigned) includes;    /* offsets of #include directives */
   bool unsorted;             /* objmacros or includes out of order (a file included twice) */
@@ -153,22 +154,31 @@ typedef struct lower {
   VEC(ir_entry_hint) hints;
   VEC(ir_fnstore) stores;   /* functions' addresses stored in globals and members (the unit's) */
   pairmap files;            /* CXFile -> file_info* */
+  CXFile last_file;         /* the file asked for last, and its info */
+  file_info *last_info;
   strmap dirs;              /* directory -> 1 (it holds Python.h) / 2 (it does not) */
   pairmap macros;           /* (CXFile, offset) -> const char* macro name */
   pairmap aliases;          /* (CXFile, offset) -> the object macro a project macro stands for */
   pairmap alias_cache;      /* macro definition -> that name, or (void*)1 for none */
   pairmap callees;          /* declaration cursor hash -> callee_info* */
-  file_info *main_file;
+  pairmap names;            /* declaration -> its name (correlation keys) */
+  CXFile main_file;         /* the unit's own file */
   tree T;
   /* per function */
   ir_func *fn;
   file_info *fn_file;       /* the file the function's body is in */
   bool fn_claims;           /* object macros may start inside the body: check expressions */
+  int fn_claims_left;       /* of those in the body's own text, how many are not claimed yet
+                               (-1: some may come from a file included in the body) */
+  unsigned fn_start, fn_end;/* the body's extent in fn_file */
+  bool claims_here;         /* the statement being lowered holds such an expansion in its text */
+  unsigned range_end;       /* where the text of the statement being lowered ends, at the latest */
   bool fn_in_main;          /* the body is in the main file */
   VEC(ir_block) blocks;
   int cur;
   VEC(raw_var) vars;
-  pairmap varmap;           /* decl cursor hash -> raw var index + 1 */
+  int *vtab;                /* raw var index by declaration, open addressing (-1: empty) */
+  unsigned vtab_cap;
   VEC(raw_cond) rconds;
   VEC(ir_cond) conds;
   VEC(ir_region) regions;
@@ -182,6 +192,8 @@ typedef struct lower {
   pairmap claimed;          /* macro expansions already turned into an event */
   VEC(struct fnvar) fnvars;
   VEC(struct fieldfn) fieldfns;
+  int origin;               /* the branching node asked about last, and whether it is a macro's */
+  bool origin_in_macro;
   const char *abandon;
 } lower;
 
@@ -209,6 +221,21 @@ typedef bool token_fn(void *ctx, const char *tok, unsigned off, bool ident);
 void tokens_in(lower *L, file_info *fi, unsigned s, unsigned e, token_fn *fn, void *ctx);
 /* The text of [S, E) of the file. */
 const char *text_between(lower *L, file_info *fi, unsigned s, unsigned e);
+/* [S, E) token by token, comments and runs of whitespace as one space; past
+ * COND_TEXT_MAX bytes, cut after the last whole token that fits and "...". */
+const char *normalized_text(lower *L, file_info *fi, unsigned s, unsigned e);
+/* Does [S, E) of the file hold an identifier (or a character no token
+ * starts with)? True too when the text is not at hand. */
+bool has_identifier(lower *L, file_info *fi, unsigned s, unsigned e);
+/* Where the token at OFF ends. */
+unsigned token_end(lower *L, file_info *fi, unsigned off);
+/* Where the token after OFF ends when it is SPELLING, else 0. */
+unsigned token_next_is(lower *L, file_info *fi, unsigned off, const char *spelling);
+/* Where the bracket group whose opening bracket ends at OPEN_END closes
+ * (OPEN_END when it does not). */
+unsigned group_end(lower *L, file_info *fi, unsigned open_end);
+/* E moved past the closing brackets of those [S, E) leaves open. */
+unsigned balance_end(lower *L, file_info *fi, unsigned s, unsigned e);
 
 /* ---------- tree.c: a function's tree and its nodes' properties ---------- */
 
@@ -246,6 +273,11 @@ file_info *extent_offsets(lower *L, CXCursor c, unsigned *s, unsigned *e);
 
 /* ---------- blocks and events (expr.c) ---------- */
 
+/* The place of node N, for an event that finish.c may yet drop (a store to a
+ * local that is not tracked): looked up only for the events kept. */
+extern const char LOC_LATER[];
+static inline gc_loc loc_later(int n) { return (gc_loc){LOC_LATER, (unsigned)n, 0}; }
+
 int new_block(lower *L);
 void add_edge(lower *L, int from, int to, int cond, bool sense);
 ir_event *add_event(lower *L, int kind, gc_loc loc);
@@ -264,7 +296,9 @@ bool const_expr(lower *L, int e, long long *out);
 /* ---------- expressions, conditions, statements ---------- */
 
 void lower_expr(lower *L, int e, int res_to, int res_var);
-void lower_cond(lower *L, int e, int t, int f);
+/* Lowers condition E, branching to T when true and F when false; ORIGIN is
+ * the statement or the operator that branches (the if, the loop, ?:, && or ||). */
+void lower_cond(lower *L, int e, int t, int f, int origin);
 void lower_stmt(lower *L, int s);
 void lower_decl(lower *L, int d);
 const char *cond_key(lower *L, raw_cond *rc);
@@ -290,11 +324,15 @@ uint8_t callee_annot(lower *L, const callee_info *ci);
 bool callee_defined(lower *L, const callee_info *ci);
 const char *function_key(lower *L, CXCursor fn);
 uint8_t annotations_of(lower *L, CXCursor fn);
+/* gilcheck's annotate("gilcheck:...") attribute: its annot_bits, or 0. */
+uint8_t annotation_bit(CXCursor attr);
 void add_hint(lower *L, CXCursor fndecl, int kind, gc_loc loc, const char *why);
 
 /* ---------- unit.c ---------- */
 
 const char *macro_at(lower *L, file_info *f, unsigned off);
+/* Does [S, E] of the body's file hold the start of an object macro's expansion? */
+bool claimable_within(lower *L, unsigned s, unsigned e);
 const char *macro_alias_at(lower *L, file_info *f, unsigned off);
 void lower_function(lower *L, CXCursor c);
 

@@ -65,8 +65,13 @@ static bool in_system_header(lower *L, CXFile f, const CXSourceLocation *at, uns
 
 static file_info *file_at(lower *L, CXFile f, const CXSourceLocation *at, unsigned at_off) {
   if (!f) return NULL;
+  if (f == L->last_file) return L->last_info;
   void **s = pairmap_at(&L->files, (uintptr_t)f, 0);
-  if (*s) return *s;
+  if (*s) {
+    L->last_file = f;
+    L->last_info = *s;
+    return *s;
+  }
   file_info *fi = arena_alloc(L->A, sizeof *fi);
   fi->file = f;
   CXString name = clang_getFileName(f);
@@ -137,11 +142,20 @@ gc_loc loc_at(lower *L, file_info *fi, unsigned off) {
   g.file = fi->path;
   if (!fi->have_lines) build_lines(L, fi);
   if (!fi->lines) return g;
-  unsigned lo = 0, hi = fi->nlines;   /* the last line start <= off */
-  while (hi - lo > 1) {
-    unsigned mid = lo + (hi - lo) / 2;
-    if (fi->lines[mid] <= off) lo = mid; else hi = mid;
+  unsigned lo = fi->last_line;   /* the last line start <= off: often the line found last, or the next */
+  if (!(fi->lines[lo] <= off && (lo + 1 >= fi->nlines || fi->lines[lo + 1] > off))) {
+    if (lo + 2 < fi->nlines && fi->lines[lo + 1] <= off && fi->lines[lo + 2] > off) {
+      lo++;
+    } else {
+      unsigned hi = fi->nlines;
+      lo = 0;
+      while (hi - lo > 1) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (fi->lines[mid] <= off) lo = mid; else hi = mid;
+      }
+    }
   }
+  fi->last_line = lo;
   g.line = lo + 1;
   /* clang's column of the last byte of a line that ends in \r\n or \n\r
    * is that of the byte before it */
@@ -217,11 +231,33 @@ static unsigned quoted_end(const char *t, size_t n, unsigned p, char q) {
   return p < n && t[p] == q ? p + 1 : p;
 }
 
-static const char *const punct3[] = {"...", "<<=", ">>=", NULL};
-static const char *const punct2[] = {
-  "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=", "+=", "-=",
-  "&=", "^=", "|=", "##", "<:", ":>", "<%", "%>", "%:", NULL,
-};
+/* The length of the punctuator at P (longest match, digraphs included), or
+ * 0 when no punctuator starts there. */
+static unsigned punct_len(const char *t, size_t n, unsigned p) {
+  char c = t[p], d = p + 1 < n ? t[p + 1] : 0, e = p + 2 < n ? t[p + 2] : 0;
+  switch (c) {
+  case '.': return d == '.' && e == '.' ? 3 : 1;
+  case '<':
+    if (d == '<') return e == '=' ? 3 : 2;
+    return d == '=' || d == ':' || d == '%' ? 2 : 1;
+  case '>':
+    if (d == '>') return e == '=' ? 3 : 2;
+    return d == '=' ? 2 : 1;
+  case '-': return d == '>' || d == '-' || d == '=' ? 2 : 1;
+  case '+': return d == '+' || d == '=' ? 2 : 1;
+  case '&': return d == '&' || d == '=' ? 2 : 1;
+  case '|': return d == '|' || d == '=' ? 2 : 1;
+  case '=': case '!': case '*': case '/': case '^': return d == '=' ? 2 : 1;
+  case '%':
+    if (d == ':') return e == '%' && p + 3 < n && t[p + 3] == ':' ? 4 : 2;
+    return d == '=' || d == '>' ? 2 : 1;
+  case ':': return d == '>' ? 2 : 1;
+  case '#': return d == '#' ? 2 : 1;
+  case '[': case ']': case '(': case ')': case '{': case '}': case '~': case '?': case ';': case ',': case '@':
+    return 1;
+  default: return 0;
+  }
+}
 
 /* The token (or comment) that starts at P, which is not whitespace. */
 static token lex(const char *t, size_t n, unsigned p) {
@@ -277,15 +313,9 @@ static token lex(const char *t, size_t n, unsigned p) {
     k.kind = TK_STRING;
     return k;
   }
-  k.kind = TK_PUNCT;
-  for (int i = 0; punct3[i]; i++)
-    if (p + 3 <= n && !memcmp(t + p, punct3[i], 3)) { k.end = p + 3; return k; }
-  if (p + 4 <= n && !memcmp(t + p, "%:%:", 4)) { k.end = p + 4; return k; }
-  for (int i = 0; punct2[i]; i++)
-    if (p + 2 <= n && !memcmp(t + p, punct2[i], 2)) { k.end = p + 2; return k; }
-  if (strchr("[](){}.&*+-~!/%<>^|?:;=,#@", c)) { k.end = p + 1; return k; }
-  k.kind = TK_OTHER;
-  k.end = p + 1;
+  unsigned len = punct_len(t, n, p);
+  k.kind = len ? TK_PUNCT : TK_OTHER;
+  k.end = p + (len ? len : 1);
   return k;
 }
 
@@ -335,4 +365,130 @@ void tokens_in(lower *L, file_info *fi, unsigned s, unsigned e, token_fn *fn, vo
     if (!fn(ctx, buf, p, k.kind == TK_IDENT)) return;
     p = k.end;
   } while (p < e);
+}
+
+/* Whitespace and comments. */
+static unsigned skip_blank(const char *t, size_t n, unsigned p) {
+  for (;;) {
+    p = skip_space(t, n, p);
+    if (p + 1 < n && t[p] == '/' && (t[p + 1] == '/' || t[p + 1] == '*')) { p = lex(t, n, p).end; continue; }
+    return p;
+  }
+}
+
+unsigned token_end(lower *L, file_info *fi, unsigned off) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n) || off >= n) return off;
+  token k = lex(t, n, off);
+  return k.end > off ? k.end : off + 1;
+}
+
+/* The token after OFF, if it is SPELLING: where it ends; else 0. */
+unsigned token_next_is(lower *L, file_info *fi, unsigned off, const char *spelling) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n)) return 0;
+  unsigned p = skip_blank(t, n, off);
+  if (p >= n) return 0;
+  token k = lex(t, n, p);
+  size_t len = strlen(spelling);
+  return k.end - k.start == len && !memcmp(t + k.start, spelling, len) ? k.end : 0;
+}
+
+static int bracket(const char *t, token k);
+
+unsigned group_end(lower *L, file_info *fi, unsigned open_end) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n)) return open_end;
+  int depth = 1;
+  unsigned p = open_end;
+  while (depth > 0) {
+    p = skip_blank(t, n, p);
+    if (p >= n) return open_end;
+    token k = lex(t, n, p);
+    depth += bracket(t, k);
+    p = k.end;
+  }
+  return p;
+}
+
+static int bracket(const char *t, token k) {
+  if (k.kind != TK_PUNCT || k.end != k.start + 1) return 0;
+  char c = t[k.start];
+  return c == '(' || c == '[' || c == '{' ? 1 : c == ')' || c == ']' || c == '}' ? -1 : 0;
+}
+
+unsigned balance_end(lower *L, file_info *fi, unsigned s, unsigned e) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n)) return e;
+  int depth = 0;
+  for (unsigned p = skip_blank(t, n, s); p < e && p < n; p = skip_blank(t, n, p)) {
+    token k = lex(t, n, p);
+    depth += bracket(t, k);
+    p = k.end;
+  }
+  while (depth > 0) {
+    unsigned p = skip_blank(t, n, e);
+    if (p >= n) break;
+    token k = lex(t, n, p);
+    if (bracket(t, k) >= 0) break;
+    depth--;
+    e = k.end;
+  }
+  return e;
+}
+
+const char *normalized_text(lower *L, file_info *fi, unsigned s, unsigned e) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n) || s >= e || e > n) return NULL;
+  char buf[COND_TEXT_MAX + 8];   /* the text, a space and "..." */
+  size_t w = 0;
+  unsigned prev_end = s;
+  for (unsigned p = skip_blank(t, n, s); p < e; p = skip_blank(t, n, p)) {
+    token k = lex(t, n, p);
+    if (k.end <= p) break;
+    char tok[COND_TEXT_MAX + 1];
+    spell(t, k, tok, sizeof tok);
+    size_t tl = strlen(tok);
+    bool space = w > 0 && p > prev_end;
+    if (w + (space ? 1 : 0) + tl > COND_TEXT_MAX) {   /* cut after the last whole token */
+      if (space) buf[w++] = ' ';
+      memcpy(buf + w, "...", 3);
+      w += 3;
+      break;
+    }
+    if (space) buf[w++] = ' ';
+    memcpy(buf + w, tok, tl);
+    w += tl;
+    prev_end = k.end;
+    p = k.end;
+  }
+  if (w == 0) return NULL;
+  return arena_strndup(L->A, buf, w);
+}
+
+bool has_identifier(lower *L, file_info *fi, unsigned s, unsigned e) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n) || e > n) return true;
+  for (unsigned p = s; p < e;) {
+    unsigned char c = (unsigned char)t[p];
+    if (is_digit(c) || (c == '.' && p + 1 < n && is_digit((unsigned char)t[p + 1]))) {
+      p = lex(t, n, p).end;                 /* a number: 0x1F, 1e5, 10u */
+    } else if (ident_start(c) || c == '\\') {
+      if (!splice_at(t, n, p)) return true;  /* a name, or a character no token starts with */
+      p += splice_at(t, n, p);
+    } else if (c == '"' || c == '\'' || (c == '/' && p + 1 < n && (t[p + 1] == '/' || t[p + 1] == '*'))) {
+      p = lex(t, n, p).end;                 /* a literal, a comment */
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || punct_len(t, n, p)) {
+      p++;
+    } else {
+      return true;
+    }
+  }
+  return false;
 }

@@ -21,6 +21,23 @@ static int *copy_cstack(lower *L) {
   return v;
 }
 
+/* May statement K hold the start of an object macro's expansion? Its text
+ * runs from where it starts to where the next statement NEXT starts (or to
+ * END): an expression in it that starts where such a macro was used lies
+ * there. Asked only in a body holding one, in a file the main file
+ * includes, so that the other statements' expressions need not be asked
+ * where they start: in the main file that is cheap. */
+static bool may_claim(lower *L, int k, int next, unsigned end) {
+  unsigned b, nb;
+  if (node_begin(L, k, &b) != L->fn_file) return true;
+  if (next >= 0) {
+    if (node_begin(L, next, &nb) != L->fn_file || nb < b) return true;
+    end = nb;
+  }
+  L->range_end = end;
+  return claimable_within(L, b, end);
+}
+
 /* compound := { stmt... }
  * Opened by a macro, it is a region: Py_BEGIN_ALLOW_THREADS, a critical
  * section's macro. */
@@ -35,7 +52,16 @@ static void lower_compound(lower *L, int s) {
     region = L->regions.n - 1;
   }
   vec_push(L->A, L->cstack, region);
-  for (int i = 0; i < nkids(L, s) && !L->abandon; i++) lower_stmt(L, kid(L, s, i));
+  bool claims = L->claims_here;
+  unsigned end = L->range_end;
+  int n = nkids(L, s);
+  for (int i = 0; i < n && !L->abandon; i++) {
+    if (claims && L->fn_claims && !L->fn_in_main)
+      L->claims_here = may_claim(L, kid(L, s, i), i + 1 < n ? kid(L, s, i + 1) : -1, end);
+    lower_stmt(L, kid(L, s, i));
+  }
+  L->claims_here = claims;
+  L->range_end = end;
   L->cstack.n--;
 }
 
@@ -45,7 +71,7 @@ static void lower_if(lower *L, int s) {
   if (n < 2) return;
   int t = new_block(L), join = new_block(L);
   int f = n > 2 ? new_block(L) : join;
-  lower_cond(L, kid(L, s, 0), t, f);
+  lower_cond(L, kid(L, s, 0), t, f, s);
   L->cur = t;
   lower_stmt(L, kid(L, s, 1));
   add_edge(L, L->cur, join, -1, true);
@@ -64,7 +90,7 @@ static void lower_while(lower *L, int s) {
   int head = new_block(L), body = new_block(L), exit = new_block(L);
   add_edge(L, L->cur, head, -1, true);
   L->cur = head;
-  lower_cond(L, kid(L, s, n - 2), body, exit);
+  lower_cond(L, kid(L, s, n - 2), body, exit, s);
   push_jump(L, exit, head);
   L->cur = body;
   lower_stmt(L, kid(L, s, n - 1));
@@ -84,7 +110,7 @@ static void lower_do(lower *L, int s) {
   add_edge(L, L->cur, condb, -1, true);
   L->njumps--;
   L->cur = condb;
-  lower_cond(L, kid(L, s, 1), body, exit);
+  lower_cond(L, kid(L, s, 1), body, exit, s);
   L->cur = exit;
 }
 
@@ -139,7 +165,7 @@ static void lower_for(lower *L, int s) {
   int head = new_block(L), body = new_block(L), incb = new_block(L), exit = new_block(L);
   add_edge(L, L->cur, head, -1, true);
   L->cur = head;
-  if (cond >= 0) lower_cond(L, cond, body, exit);
+  if (cond >= 0) lower_cond(L, cond, body, exit, s);
   else add_edge(L, head, body, -1, true);
   push_jump(L, exit, incb);
   L->cur = body;
@@ -262,7 +288,7 @@ void lower_decl(lower *L, int d) {
   int init = init_of(L, d);
   if (init < 0) return;
   if (kind_of(L, strip(L, init)) == CXCursor_InitListExpr) scan_local_init(L, d, init, v);
-  gc_loc loc = node_loc(L, d);
+  gc_loc loc = loc_later(d);
   if (kind_of(L, strip(L, init)) == CXCursor_CallExpr) {
     lower_expr(L, init, RES_LOCAL, v);
     return;

@@ -26,10 +26,12 @@ static int push_node(tree *T, CXCursor c, int parent) {
     T->nodes = xrealloc(T->nodes, sizeof(tnode) * (size_t)T->cap);
   }
   tnode *x = &T->nodes[T->n];
-  memset(x, 0, sizeof *x);
   x->c = c;
   x->parent = parent;
+  x->end = 0;
+  x->kfirst = x->nkids = 0;
   x->kind = (uint16_t)c.kind;
+  x->have = 0;
   if (parent >= 0) T->nodes[parent].nkids++;
   if (T->nstack == T->cap_stack) {
     T->cap_stack = T->cap_stack ? T->cap_stack * 2 : 64;
@@ -165,15 +167,74 @@ CXCursor node_ref(lower *L, int n) {
   return T->refs[x->ref];
 }
 
+/* An integer literal's value, from its spelling (0x1F, 017, 0b101, 10u,
+ * 1'000, 42ULL), as clang_Cursor_Evaluate gives it (the value's 64 bits as a
+ * long long); false for anything else, which libclang then evaluates. */
+static bool literal_value(lower *L, int n, long long *out) {
+  unsigned off;
+  file_info *fi = spelling_of(L, clang_getCursorLocation(nd(L, n)->c), &off);
+  const char *t;
+  size_t size;
+  if (!fi || !file_text(L, fi, &t, &size) || off >= size) return false;
+  unsigned p = off, base = 10;
+  if (t[p] == '0' && p + 1 < size && (t[p + 1] == 'x' || t[p + 1] == 'X')) base = 16, p += 2;
+  else if (t[p] == '0' && p + 1 < size && (t[p + 1] == 'b' || t[p + 1] == 'B')) base = 2, p += 2;
+  else if (t[p] == '0') base = 8;
+  uint64_t v = 0;
+  int digits = 0;
+  for (; p < size; p++) {
+    char c = t[p];
+    unsigned d;
+    if (c == '\'' && digits && p + 1 < size && t[p + 1] != '\'') continue;   /* 1'000 */
+    if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
+    else if (base == 16 && c >= 'a' && c <= 'f') d = (unsigned)(c - 'a' + 10);
+    else if (base == 16 && c >= 'A' && c <= 'F') d = (unsigned)(c - 'A' + 10);
+    else break;
+    if (d >= base) return false;
+    if (v > (UINT64_MAX - d) / base) return false;   /* too large: clang says so */
+    v = v * base + d;
+    digits++;
+  }
+  if (!digits && base != 8) return false;
+  /* u, l, ll in either order */
+  bool u = false;
+  int l = 0;
+  for (; p < size; p++) {
+    char c = t[p];
+    if ((c == 'u' || c == 'U') && !u) u = true;
+    else if ((c == 'l' || c == 'L') && !l) {
+      l = 1;
+      if (p + 1 < size && t[p + 1] == c) l = 2, p++;
+    } else break;
+  }
+  /* the token must end here */
+  if (p < size) {
+    char c = t[p];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+        c == '\\' || c == '$' || c == '\'' || (unsigned char)c >= 0x80)
+      return false;
+  }
+  *out = (long long)v;
+  return true;
+}
+
 /* An integer or character literal's value. */
 bool node_int(lower *L, int n, long long *out) {
   tnode *x = nd(L, n);
   if (x->kind != CXCursor_IntegerLiteral && x->kind != CXCursor_CharacterLiteral) return false;
   if (!(x->have & HAVE_INT)) {
-    CXEvalResult r = clang_Cursor_Evaluate(x->c);
-    x->int_ok = r && clang_EvalResult_getKind(r) == CXEval_Int;
-    if (x->int_ok) x->ival = clang_EvalResult_getAsLongLong(r);
-    if (r) clang_EvalResult_dispose(r);
+    long long v;
+    if (x->kind == CXCursor_IntegerLiteral && literal_value(L, n, &v)) {
+      x = nd(L, n);
+      x->int_ok = true;
+      x->ival = v;
+    } else {
+      CXEvalResult r = clang_Cursor_Evaluate(x->c);
+      x = nd(L, n);
+      x->int_ok = r && clang_EvalResult_getKind(r) == CXEval_Int;
+      if (x->int_ok) x->ival = clang_EvalResult_getAsLongLong(r);
+      if (r) clang_EvalResult_dispose(r);
+    }
     x->have |= HAVE_INT;
   }
   if (x->int_ok) *out = x->ival;

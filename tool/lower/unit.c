@@ -185,6 +185,11 @@ static void lower_global(lower *L, CXCursor var) {
   const char *type = table_type(var);
   CXCursor init = clang_Cursor_getVarDeclInitializer(var);
   if (clang_Cursor_isNull(init)) return;
+  /* a table of numbers (as mrab-regex's Unicode tables are) names no
+   * function: no identifier, no macro, in its text */
+  unsigned s, e;
+  file_info *f = extent_offsets(L, init, &s, &e);
+  if (f && !has_identifier(L, f, s, e)) return;
   tree_reset(L);
   int root = tree_build(L, init);
   if (type) {
@@ -207,26 +212,38 @@ static int compare_offsets(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Is any of the sorted offsets V[0, N) within [S, E]? */
-static bool any_within(const unsigned *v, int n, unsigned s, unsigned e) {
+/* How many of the sorted offsets V[0, N) are within [S, E]? */
+static int count_within(const unsigned *v, int n, unsigned s, unsigned e) {
   int lo = 0, hi = n;   /* the first >= s */
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
     if (v[mid] < s) lo = mid + 1; else hi = mid;
   }
-  return lo < n && v[lo] <= e;
+  int k = lo;
+  while (k < n && v[k] <= e) k++;
+  return k - lo;
+}
+
+bool claimable_within(lower *L, unsigned s, unsigned e) {
+  file_info *f = L->fn_file;
+  return f && count_within(f->objmacros.v, f->objmacros.n, s, e) > 0;
 }
 
 /* Can an object-internals macro start inside the body at [S, E] of F? Only
- * if one was expanded there, or a file is included there. */
-static bool body_claims(file_info *f, unsigned s, unsigned e) {
-  if (!f) return true;
+ * if one was expanded there (how many: fn_claims_left), or a file is
+ * included there (-1: any number). */
+static void body_claims(lower *L, file_info *f, unsigned s, unsigned e) {
+  L->fn_claims = true;
+  L->fn_claims_left = -1;
+  if (!f) return;
   if (f->unsorted) {
     qsort(f->objmacros.v, (size_t)f->objmacros.n, sizeof(unsigned), compare_offsets);
     qsort(f->includes.v, (size_t)f->includes.n, sizeof(unsigned), compare_offsets);
     f->unsorted = false;
   }
-  return any_within(f->objmacros.v, f->objmacros.n, s, e) || any_within(f->includes.v, f->includes.n, s, e);
+  if (count_within(f->includes.v, f->includes.n, s, e) > 0) return;
+  L->fn_claims_left = count_within(f->objmacros.v, f->objmacros.n, s, e);
+  L->fn_claims = L->fn_claims_left > 0;
 }
 
 static uint8_t ret_kind_of(CXCursor c) {
@@ -251,9 +268,10 @@ static void reset_function(lower *L) {
   memset(&L->gotos, 0, sizeof L->gotos);
   memset(&L->fnvars, 0, sizeof L->fnvars);
   memset(&L->fieldfns, 0, sizeof L->fieldfns);
-  pairmap_free(&L->varmap);
+  if (L->vtab) memset(L->vtab, 0xff, sizeof(int) * L->vtab_cap);
   pairmap_free(&L->claimed);
   L->njumps = L->nsws = 0;
+  L->origin = -1;
   L->abandon = NULL;
   tree_reset(L);
 }
@@ -267,11 +285,16 @@ void lower_function(lower *L, CXCursor c) {
   fn->loc = loc_of(L, clang_getCursorLocation(c));
   fn->is_static = clang_Cursor_getStorageClass(c) == CX_SC_Static;
   fn->ret_kind = ret_kind_of(c);
-  fn->annot = annotations_of(L, c);
   reset_function(L);
   fn->entry = new_block(L);
   L->cur = fn->entry;
   int root = tree_build(L, c), body = -1;
+  /* its annotations: on this declaration (children of the tree's root), and
+   * on the first the unit saw (a prototype in a header) */
+  for (int i = 0; i < nkids(L, root); i++)
+    if (kind_of(L, kid(L, root, i)) == CXCursor_AnnotateAttr) fn->annot |= annotation_bit(nd(L, kid(L, root, i))->c);
+  CXCursor canon = clang_getCanonicalCursor(c);
+  if (!clang_equalCursors(canon, c)) fn->annot |= annotations_of(L, canon);
   for (int i = 0; i < nkids(L, root); i++) {
     int k = kid(L, root, i);
     if (kind_of(L, k) == CXCursor_ParmDecl) add_var(L, k);
@@ -283,8 +306,13 @@ void lower_function(lower *L, CXCursor c) {
   file_info *fs = offset_of(L, clang_getRangeStart(r), &s);
   file_info *fe = offset_of(L, clang_getRangeEnd(r), &e);
   L->fn_file = fs;
-  L->fn_in_main = fs && fs == L->main_file;
-  L->fn_claims = fs != fe || body_claims(fs, s, e);
+  L->fn_start = s;
+  L->fn_end = e;
+  L->fn_in_main = fs && L->main_file && fs->file == L->main_file;
+  if (fs != fe) L->fn_claims = true, L->fn_claims_left = -1;
+  else body_claims(L, fs, s, e);
+  L->claims_here = true;
+  L->range_end = e;
   lower_stmt(L, body);
   /* falling off the end returns at the closing brace */
   gc_loc eloc = fe ? loc_at(L, fe, e) : (gc_loc){0};
@@ -311,12 +339,12 @@ static void function_hints(lower *L, CXCursor c) {
     add_hint(L, c, ENTRY_RELEASED, L->fn->loc, "annotated GILCHECK_ACQUIRES_GIL");
 }
 
-static file_info *main_file(lower *L) {
+static CXFile main_file(lower *L) {
   CXString s = clang_getTranslationUnitSpelling(L->tu);
   const char *p = clang_getCString(s);
   CXFile f = p ? clang_getFile(L->tu, p) : NULL;
   clang_disposeString(s);
-  return file_of(L, f);
+  return f;
 }
 
 int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
@@ -351,7 +379,8 @@ int front_lower_cxtu(void *cxtu_, const char *workdir, arena *A, ir_tu *out) {
   pairmap_free(&L.aliases);
   pairmap_free(&L.alias_cache);
   pairmap_free(&L.callees);
-  pairmap_free(&L.varmap);
+  pairmap_free(&L.names);
+  free(L.vtab);
   pairmap_free(&L.claimed);
   free(L.T.nodes);
   free(L.T.kids);
