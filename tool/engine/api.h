@@ -130,4 +130,12 @@ void api_add_blocking(const char *name);
  * (a registrar, ENTRY_RELEASED). */
 void api_add_callback_without_gil(const char *name, int fn_arg);
 
+/* The lowering's rows (api.def's TABLE_TYPE ... NORETURN_TYPE_WORD). */
+/* The first TABLE_TYPE row a type's spelling contains, or NULL. */
+const char *api_table_type(const char *type_spelling);
+bool api_is_type_slot(const char *member);        /* begins with a TYPE_SLOT_PREFIX */
+bool api_is_module_init(const char *name);        /* begins with a MODULE_INIT_PREFIX */
+bool api_is_builtin(const char *name);            /* begins with a BUILTIN_PREFIX */
+bool api_type_says_noreturn(const char *type_spelling);   /* contains a NORETURN_TYPE_WORD */
+
 #endif

@@ -5,11 +5,11 @@
 #include <string.h>
 #include "lower_int.h"
 
-/* Does the declaration's type say it never returns? */
+/* Does the declaration's type say it never returns (api.def's
+ * NORETURN_TYPE_WORD)? */
 static bool decl_is_noreturn(CXCursor decl) {
   CXString ts = clang_getTypeSpelling(clang_getCursorType(decl));
-  const char *t = clang_getCString(ts);
-  bool nr = t && (strstr(t, "noreturn") || strstr(t, "__noreturn__"));
+  bool nr = api_type_says_noreturn(clang_getCString(ts));
   clang_disposeString(ts);
   return nr;
 }
@@ -23,8 +23,8 @@ const callee_info *callee_of(lower *L, CXCursor decl) {
   ci->next = *slot;
   *slot = ci;
   ci->name = cx_str(L, clang_getCursorSpelling(decl));
-  if (!strncmp(ci->name, "__builtin_", 10) && strcmp(ci->name, "__builtin_unreachable") &&
-      strcmp(ci->name, "__builtin_trap")) {
+  /* a compiler builtin is no event, unless it does not return */
+  if (api_is_builtin(ci->name) && !api_is_noreturn_libc(ci->name)) {
     ci->builtin = true;
     return ci;
   }

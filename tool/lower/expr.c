@@ -351,8 +351,7 @@ static void assign_nonlocal(lower *L, int lhs, int rhs, int at) {
   int sl = strip(L, lhs);
   if (function_ref(L, rhs, &fn) && kind_of(L, sl) == CXCursor_MemberRefExpr) {
     const char *m = cx_str(L, clang_getCursorSpelling(nd(L, sl)->c));
-    if (!strncmp(m, "tp_", 3) || !strncmp(m, "nb_", 3) || !strncmp(m, "sq_", 3) ||
-        !strncmp(m, "mp_", 3) || !strncmp(m, "bf_", 3) || !strncmp(m, "am_", 3))
+    if (api_is_type_slot(m))
       add_hint(L, fn, ENTRY_HELD, loc, arena_printf(L->A, "installed as the type slot '%s'", m));
   }
 }

@@ -39,15 +39,16 @@ static bool may_claim(lower *L, int k, int next, unsigned end) {
 }
 
 /* compound := { stmt... }
- * Opened by a macro, it is a region: Py_BEGIN_ALLOW_THREADS, a critical
- * section's macro. */
+ * Opened by a macro, it is a region: Py_BEGIN_ALLOW_THREADS, or a critical
+ * section's when an API row says the macro begins one (FX_CS_BEGIN). */
 static void lower_compound(lower *L, int s) {
   unsigned off;
   file_info *f = node_macro_begin(L, s, &off);
   const char *m = macro_at(L, f, off);
   int region = -1;
   if (m) {
-    ir_region r = {loc_at(L, f, off), m, strstr(m, "CRITICAL_SECTION") != NULL};
+    const api_fact *api = api_lookup(m);
+    ir_region r = {loc_at(L, f, off), m, api && api->effect == FX_CS_BEGIN};
     vec_push(L->A, L->regions, r);
     region = L->regions.n - 1;
   }

@@ -161,19 +161,11 @@ static enum CXChildVisitResult visit_unit(CXCursor c, CXCursor parent, CXClientD
 
 /* ---------- globals ---------- */
 
-static const char *table_types[] = {
-  "PyMethodDef", "PyGetSetDef", "PyType_Slot", "PyTypeObject", "PyNumberMethods",
-  "PySequenceMethods", "PyMappingMethods", "PyBufferProcs", "PyAsyncMethods",
-  "PyModuleDef_Slot", "PyModuleDef", "PyMemberDef", NULL,
-};
-
-/* The method or slot table type a global is (an array) of, or NULL. */
+/* The method or slot table type a global is (an array) of, or NULL
+ * (api.def's TABLE_TYPE rows). */
 static const char *table_type(CXCursor var) {
   CXString ts = clang_getTypeSpelling(clang_getCursorType(var));
-  const char *t = clang_getCString(ts);
-  const char *type = NULL;
-  for (int i = 0; table_types[i] && t; i++)
-    if (strstr(t, table_types[i])) { type = table_types[i]; break; }
+  const char *type = api_table_type(clang_getCString(ts));
   clang_disposeString(ts);
   return type;
 }
@@ -327,7 +319,7 @@ void lower_function(lower *L, CXCursor c) {
 /* The hints a function gives by its name or its annotations. */
 static void function_hints(lower *L, CXCursor c) {
   const char *name = L->fn ? L->fn->name : NULL;
-  if (name && !strncmp(name, "PyInit_", 7))
+  if (name && api_is_module_init(name))
     add_hint(L, c, ENTRY_HELD, L->fn->loc, "a module init function");
   if (L->fn && (L->fn->annot & (ANNOT_REQUIRES_GIL)))
     add_hint(L, c, ENTRY_HELD, L->fn->loc, "annotated GILCHECK_REQUIRES_GIL");
