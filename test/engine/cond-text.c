@@ -22,6 +22,7 @@ void in_macros(obj *self, PyObject *x, int a, int b) {
   Py_CLEAR(self->x);
   CHECK(x == Py_None);
   b = PICK(a, b);
+  self->x = PyTuple_GET_ITEM(x, 0);
 }
 // CHECK-LABEL: function in_macros
 // The argument's text, NULL whole (it used to print 'x != '), from GLib's if:
@@ -32,6 +33,11 @@ void in_macros(obj *self, PyObject *x, int a, int b) {
 // CHECK: -> {{[0-9]+}} if 'Py_CLEAR(self->x)' (macro)
 // CHECK: -> {{[0-9]+}} if 'x == Py_None' (macro)
 // CHECK: -> {{[0-9]+}} if 'PICK(a, b)' (macro)
+// Conditions made in a macro's body with its argument are the invocation,
+// whole: glibc's assert in PyTuple_GET_ITEM (the second was cut after the
+// argument: 'PyTuple_GET_ITEM(x'):
+// CHECK: -> {{[0-9]+}} if 'PyTuple_GET_ITEM(x, 0)' (macro)
+// CHECK: -> {{[0-9]+}} if 'PyTuple_GET_ITEM(x, 0)' (macro)
 // CHECK-LABEL: states:
 
 void written(PyObject *x, int aaaaaaaaaaaaaaaaaaaaaa, int bbbbbbbbbbbbbbbbbbbbbbbbbbbb, int cccccccccccccccccccccccccccccc) {

@@ -137,7 +137,8 @@ const char *cond_key(lower *L, raw_cond *rc) {
  * wrong (it may stop before the argument's last macro, `x != ` for
  * `x != NULL`), and the end is found from the text: the token the last node
  * starts with, a macro's argument list after it, a postfix ++ or --, and the
- * brackets left open. */
+ * brackets left open. A condition that starts where a macro was used runs
+ * to the end of that invocation at least. */
 static file_info *macro_span(lower *L, int n, file_info *fe0, unsigned e0, unsigned *sp, unsigned *ep) {
   unsigned S;
   file_info *F = node_begin(L, n, &S);
@@ -162,6 +163,13 @@ static file_info *macro_span(lower *L, int n, file_info *fe0, unsigned e0, unsig
     if (macro_at(L, F, M) && (p = token_next_is(L, F, E, "("))) E = group_end(L, F, p);
     if ((p = token_next_is(L, F, E, "++")) || (p = token_next_is(L, F, E, "--"))) E = p;
     E = balance_end(L, F, S, E);
+  }
+  /* starting where a macro was used (its body makes the condition, with
+   * the arguments or not): the invocation, whole */
+  if (macro_at(L, F, S)) {
+    unsigned inv = token_end(L, F, S), p = token_next_is(L, F, inv, "(");
+    if (p) inv = group_end(L, F, p);
+    if (inv > E) E = inv;
   }
   *sp = S;
   *ep = E;
