@@ -24,10 +24,15 @@ const callee_info *callee_of(lower *L, CXCursor decl) {
   *slot = ci;
   ci->name = cx_str(L, clang_getCursorSpelling(decl));
   /* a compiler builtin is no event, unless it does not return */
-  if (api_is_builtin(ci->name) && !api_is_noreturn_libc(ci->name)) {
-    ci->builtin = true;
-    return ci;
-  }
+  ci->builtin = api_is_builtin(ci->name) && !api_is_noreturn_libc(ci->name);
+  return ci;
+}
+
+const callee_info *callee_facts(lower *L, const callee_info *ci_) {
+  callee_info *ci = (callee_info *)ci_;
+  if (ci->facts_done || ci->builtin) return ci;
+  ci->facts_done = true;
+  CXCursor decl = ci->decl;
   unsigned off;
   ci->decl_file = offset_of(L, clang_getCursorLocation(clang_getCanonicalCursor(decl)), &off);
   ci->python = ci->decl_file && ci->decl_file->cls == FC_PYTHON;

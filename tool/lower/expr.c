@@ -243,6 +243,7 @@ static void lower_call(lower *L, int call, int res_to, int res_var) {
   const callee_info *ci = callee_of(L, callee);
   for (int i = 0; i < nargs && i < LOWER_MAX_CALL_ARGS; i++) lower_expr(L, arg_node(L, call, nargs, i), RES_OTHER, -1);
   if (ci->builtin) return;
+  callee_facts(L, ci);
   bool py = ci->python, sys = ci->system;
   const api_fact *api = ci->api;
   /* An object-internals macro already turned into an event at this place

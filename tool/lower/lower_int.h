@@ -141,7 +141,7 @@ typedef struct callee_info {
   bool python, system;        /* declared in a CPython header, a system header */
   bool builtin;               /* a compiler builtin that is no event */
   bool noreturn;
-  bool key_done, annot_done, defined_done, defined;
+  bool facts_done, key_done, annot_done, defined_done, defined;
   uint8_t annot;
 } callee_info;
 
@@ -318,7 +318,10 @@ int arg_node(lower *L, int call, int nargs, int i);
 
 /* ---------- callee.c: declarations, once each ---------- */
 
+/* A declaration's name, and whether it is a builtin that makes no event. */
 const callee_info *callee_of(lower *L, CXCursor decl);
+/* The rest, for a call: where it is declared, api.def's facts, noreturn. */
+const callee_info *callee_facts(lower *L, const callee_info *ci);
 const char *callee_key(lower *L, const callee_info *ci);
 uint8_t callee_annot(lower *L, const callee_info *ci);
 bool callee_defined(lower *L, const callee_info *ci);
