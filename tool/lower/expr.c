@@ -320,7 +320,7 @@ static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
     ir_event *e = add_event(L, EV_ASSIGN, loc);  /* kills conditions on v */
     e->var = (int16_t)v;
     e->val = VAL_UNKNOWN;
-    e->src_var = -2;                             /* value set by the call */
+    e->src_var = SRC_SET_BY_CALL;
     return;
   }
   lower_expr(L, rhs, RES_OTHER, -1);

@@ -140,7 +140,7 @@ static void rewrite_events(lower *L, const uint32_t *var_kills) {
         e->var = TRACK(e->var);
         if (e->val == VAL_COPY) { e->src_var = TRACK(e->src_var); if (e->src_var < 0) e->val = VAL_UNKNOWN; }
         if (e->var < 0 && !e->kills) continue;
-        if (e->src_var == -2 && e->var >= 0) continue;   /* the call event sets it */
+        if (e->src_var == SRC_SET_BY_CALL && e->var >= 0) continue;   /* the call event sets it */
       } else if (e->kind == EV_ESCAPE) {
         e->var = TRACK(e->var);
         if (e->var < 0) continue;

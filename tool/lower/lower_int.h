@@ -47,6 +47,8 @@
 #define INIT_MAX_DEPTH 8           /* nesting of initializers searched for functions */
 #define INIT_MAX_FIELDS 64         /* members of one struct matched to positional initializers */
 #define MEMBER_MAX_DEPTH 8         /* s.u.f: members followed back to the local they belong to */
+#define PY_HEADER_DEPTH 2          /* a CPython header is in a directory holding Python.h, or one below */
+#define SRC_SET_BY_CALL (-2)       /* EV_ASSIGN's src_var: the call just before sets the local */
 
 /* ---------- files ---------- */
 

@@ -88,7 +88,7 @@ static file_info *file_at(lower *L, CXFile f, const CXSourceLocation *at, unsign
   const char *slash = strrchr(fi->path, '/');
   if (slash) {
     size_t dl = (size_t)(slash - fi->path);
-    for (int up = 0; up < 2 && dl > 0; up++) {
+    for (int up = 0; up < PY_HEADER_DEPTH && dl > 0; up++) {
       if (holds_python_h(L, fi->path, dl)) { fi->cls = FC_PYTHON; break; }
       while (dl > 0 && fi->path[dl - 1] != '/') dl--;
       if (dl > 0) dl--;
