@@ -67,8 +67,6 @@ const char *callee_key(lower *L, const callee_info *ci_) {
   return ci->key;
 }
 
-const char *function_key(lower *L, CXCursor fn) { return callee_key(L, callee_of(L, fn)); }
-
 uint8_t callee_annot(lower *L, const callee_info *ci_) {
   callee_info *ci = (callee_info *)ci_;
   if (!ci->annot_done) {

@@ -1,5 +1,5 @@
 /* ir.h: the tool's own picture of a function, lowered once from libclang's
- * cursors (clang_lower.c) and read by the engine (flow.c) and the rules.
+ * cursors (tool/lower/) and read by the engine (tool/engine/) and the rules.
  *
  * A function is a control-flow graph of basic blocks. Each block holds the
  * GIL-relevant events of its straight-line code in evaluation order — calls,

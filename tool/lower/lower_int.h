@@ -136,7 +136,7 @@ typedef struct callee_info {
   CXCursor decl;
   struct callee_info *next;   /* another declaration with the same hash */
   const char *name;
-  const char *key;            /* function_key, when asked (key_done) */
+  const char *key;            /* callee_key: its USR, with the unit's path for a static (key_done) */
   const api_fact *api;
   const blocking_fact *blocking;
   file_info *decl_file;       /* the file of its first declaration */
@@ -327,7 +327,6 @@ const callee_info *callee_facts(lower *L, const callee_info *ci);
 const char *callee_key(lower *L, const callee_info *ci);
 uint8_t callee_annot(lower *L, const callee_info *ci);
 bool callee_defined(lower *L, const callee_info *ci);
-const char *function_key(lower *L, CXCursor fn);
 uint8_t annotations_of(lower *L, CXCursor fn);
 /* gilcheck's annotate("gilcheck:...") attribute: its annot_bits, or 0. */
 uint8_t annotation_bit(CXCursor attr);
