@@ -16,6 +16,11 @@ Corpora (each a directory with its own compile_commands.json):
               (L = 10 ... 5000)
   paths-40    one small module around a function of 40 independent
               if/else in a row (2^40 paths through it)
+  module-20000  one module of about 20,000 lines: the functions of the
+              570-line module again and again under new names (376
+              functions, 205 GIL regions: 123 Py_BEGIN_ALLOW_THREADS, 41
+              PyEval_SaveThread, 41 PyGILState_Ensure), the file on which the
+              lowering's cost over the parse shows
 
 Used by bench/run; `python3 bench/gencorpus.py OUTDIR [N...]` makes the
 corpora by hand.
@@ -515,6 +520,42 @@ def module_tail(e, m, methods):
     e("}")
 
 
+def big_module(name, seed, lines):
+    """One module of about LINES lines: the functions of module() repeated
+    under new names, group after group, with one planted mistake in every
+    tenth group. Returns the text and the number of mistakes."""
+    rnd = random.Random(f"{seed}:{name}")
+    m = name
+    e = Emitter()
+    e(HEADER.format(name=name, seed=seed, m=m).rstrip("\n"))
+    e("")
+    methods = []
+    bugs = 0
+    for k in range(3):
+        plain_helper(e, m, k, rnd)
+    api_helper(e, m, 0)
+    g = 0
+    while len(e.lines) < lines - 40:
+        bug = g % 10 == 5
+        bugs += bug
+        for j in range(2):
+            method_allow_threads(e, m, 2 * g + j, rnd, bug=bug and j == 0)
+            methods.append((f"digest{2 * g + j}", f"{m}_digest{2 * g + j}", "METH_VARARGS"))
+        method_save_restore(e, m, g)
+        methods.append((f"scan{g}", f"{m}_scan{g}", "METH_VARARGS"))
+        method_goto_cleanup(e, m, g, rnd)
+        methods.append((f"build{g}", f"{m}_build{g}", "METH_VARARGS"))
+        switch_heavy(e, m, g, rnd)
+        goto_heavy(e, m, g, rnd)
+        method_wrapping(e, m, g)
+        methods.append((f"lexcount{g}", f"{m}_lexcount{g}", "METH_VARARGS"))
+        deep_nesting(e, m, g, rnd)
+        callback_thread(e, m, g)
+        g += 1
+    module_tail(e, m, methods)
+    return e.text(), bugs
+
+
 def module(name, seed, big_lines=0, paths=0, bug=False):
     """The text of one module."""
     rnd = random.Random(f"{seed}:{name}")
@@ -579,6 +620,7 @@ SEED = 20240601
 FILE_COUNTS = (10, 100, 1000)
 FUNC_LINES = (10, 100, 625, 1250, 2500, 5000)
 PATH_BRANCHES = 40
+MODULE_LINES = 20000
 
 
 def generate(root, cflags, file_counts=FILE_COUNTS, func_lines=FUNC_LINES, seed=SEED):
@@ -613,6 +655,12 @@ def generate(root, cflags, file_counts=FILE_COUNTS, func_lines=FUNC_LINES, seed=
             write_corpus(root, name, {f"big{lines}.c": module(f"big{lines}", seed, big_lines=lines)}, cflags, 1)
             done(name)
         out[name] = os.path.join(root, name)
+    name = f"module-{MODULE_LINES}"
+    if not fresh(name):
+        text, bugs = big_module(f"mod{MODULE_LINES}", seed, MODULE_LINES)
+        write_corpus(root, name, {f"mod{MODULE_LINES}.c": text}, cflags, bugs)
+        done(name)
+    out[name] = os.path.join(root, name)
     name = f"paths-{PATH_BRANCHES}"
     if not fresh(name):
         write_corpus(root, name, {"paths.c": module("paths", seed, paths=PATH_BRANCHES)}, cflags, 1)

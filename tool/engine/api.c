@@ -323,3 +323,62 @@ void api_add_callback_without_gil(const char *name, int fn_arg) {
   f->why = "registered with '%s' here, which calls it back without the GIL (configured in .gilcheck.yml)";
   *strmap_at(&registrar_table, f->name) = f;
 }
+
+/* ------------------------------------------------------------------ */
+/* The lowering's rows: few, matched by prefix or substring in order    */
+/* ------------------------------------------------------------------ */
+
+static const char *const table_type_rows[] = {
+#define TABLE_TYPE(name) #name,
+#include "api.def"
+};
+
+static const char *const type_slot_prefix_rows[] = {
+#define TYPE_SLOT_PREFIX(prefix) #prefix,
+#include "api.def"
+};
+
+static const char *const module_init_prefix_rows[] = {
+#define MODULE_INIT_PREFIX(prefix) #prefix,
+#include "api.def"
+};
+
+static const char *const builtin_prefix_rows[] = {
+#define BUILTIN_PREFIX(prefix) #prefix,
+#include "api.def"
+};
+
+static const char *const noreturn_type_word_rows[] = {
+#define NORETURN_TYPE_WORD(word) #word,
+#include "api.def"
+};
+
+static bool has_prefix(const char *const *rows, size_t n, const char *s) {
+  for (size_t i = 0; s && i < n; i++)
+    if (!strncmp(s, rows[i], strlen(rows[i]))) return true;
+  return false;
+}
+
+const char *api_table_type(const char *type_spelling) {
+  for (size_t i = 0; type_spelling && i < COUNT(table_type_rows); i++)
+    if (strstr(type_spelling, table_type_rows[i])) return table_type_rows[i];
+  return NULL;
+}
+
+bool api_is_type_slot(const char *member) {
+  return has_prefix(type_slot_prefix_rows, COUNT(type_slot_prefix_rows), member);
+}
+
+bool api_is_module_init(const char *name) {
+  return has_prefix(module_init_prefix_rows, COUNT(module_init_prefix_rows), name);
+}
+
+bool api_is_builtin(const char *name) {
+  return has_prefix(builtin_prefix_rows, COUNT(builtin_prefix_rows), name);
+}
+
+bool api_type_says_noreturn(const char *type_spelling) {
+  for (size_t i = 0; type_spelling && i < COUNT(noreturn_type_word_rows); i++)
+    if (strstr(type_spelling, noreturn_type_word_rows[i])) return true;
+  return false;
+}

@@ -174,5 +174,12 @@ bool ft_is_writer_macro(const char *name);     /* Py_CLEAR, Py_SETREF: assigns i
  * 0 for the macros (Py_BEGIN_CRITICAL_SECTION(op)), 1 for the functions
  * (PyCriticalSection_Begin(&cs, op)), -1 for the mutex forms and others. */
 int ft_cs_object_arg(const char *name);
+/* The lowering's rows (api.def's TABLE_TYPE ... NORETURN_TYPE_WORD). */
+/* The first TABLE_TYPE row a type's spelling contains, or NULL. */
+const char *api_table_type(const char *type_spelling);
+bool api_is_type_slot(const char *member);        /* begins with a TYPE_SLOT_PREFIX */
+bool api_is_module_init(const char *name);        /* begins with a MODULE_INIT_PREFIX */
+bool api_is_builtin(const char *name);            /* begins with a BUILTIN_PREFIX */
+bool api_type_says_noreturn(const char *type_spelling);   /* contains a NORETURN_TYPE_WORD */
 
 #endif

@@ -43,9 +43,10 @@ static void dump_edges(const ir_func *fn, const ir_block *bl, FILE *out) {
       continue;
     }
     const ir_cond *cd = &fn->conds[ed->cond];
-    fprintf(out, "    -> %d if %s'%s'%s\n", ed->to, ed->sense != cd->text_negated ? "" : "not ",
+    fprintf(out, "    -> %d if %s'%s'%s%s\n", ed->to, ed->sense != cd->text_negated ? "" : "not ",
             cd->text ? cd->text : "?",
-            cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : cd->kind == COND_GIL ? " (gil)" : "");
+            cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : cd->kind == COND_GIL ? " (gil)" : "",
+            cd->in_macro_body ? " (macro)" : "");
   }
 }
 

@@ -1,6 +1,6 @@
 /* free_threading.c: what the lowering finds for the free-threading rules
  * (ft-module-gil, ft-borrowed-ref, ft-unsafe-global); see lower_ft.h for
- * where lower.c calls it.
+ * where the rest of the lowering calls it.
  *
  *   globals        every use of a variable of static storage defined in the
  *                  project becomes an EV_GLOBAL event (read, write, named),

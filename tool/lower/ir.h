@@ -1,5 +1,5 @@
 /* ir.h: the tool's own picture of a function, lowered once from libclang's
- * cursors (clang_lower.c) and read by the engine (flow.c) and the rules.
+ * cursors (tool/lower/) and read by the engine (tool/engine/) and the rules.
  *
  * A function is a control-flow graph of basic blocks. Each block holds the
  * GIL-relevant events of its straight-line code in evaluation order — calls,
@@ -165,10 +165,16 @@ typedef struct ir_cond {
   int8_t key;             /* COND_KEY: bit index */
   int16_t var;            /* COND_VAR */
   gc_loc loc;
-  const char *text;       /* as written, for notes; may be NULL */
+  const char *text;       /* as written, for notes (whitespace as one space, cut after a whole
+                             token and "..." past COND_TEXT_MAX bytes): the condition's own
+                             text; a macro argument's text when it is one; the macro's
+                             invocation when it is written in a macro's body. NULL when the
+                             condition is in no file's text */
   bool text_negated;      /* the text is true when the condition is false (x == NULL) */
   bool runtime_ending;    /* COND_RUNTIME: true means Python is finalizing (Py_IsFinalizing),
                              not that it is alive (Py_IsInitialized) */
+  bool in_macro_body;     /* the branch (the if, the loop, the ?:, && or ||) is in a macro's own
+                             body — Py_CLEAR's if, g_return_if_fail's — not written by the user */
   uint8_t cmp_op;         /* COND_CMP: cmp_op */
   int64_t cmp_value;      /* COND_CMP: the constant */
 } ir_cond;

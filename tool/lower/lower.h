@@ -1,5 +1,6 @@
 /* lower.h: the lowering — a parsed unit's functions into the IR (ir.h),
- * with the entry hints found outside function bodies (lower.c). */
+ * with the entry hints found outside function bodies (unit.c; lower_int.h
+ * says which file of tool/lower/ does what). */
 #ifndef GILCHECK_LOWER_H
 #define GILCHECK_LOWER_H
 #include "arena.h"

@@ -1,5 +1,5 @@
 /* lower_ft.h: the free-threading part of the lowering (free_threading.c)
- * and the few services lower.c lends it.
+ * and the few services the rest of the lowering lends it (unit.c).
  *
  * The free-threading rules need, beyond the GIL's events: every use of a
  * variable of static storage defined in the project (EV_GLOBAL: read,
@@ -10,9 +10,10 @@
  * sections lock (also in the default build, where Py_BEGIN_CRITICAL_SECTION
  * only opens a brace), and the arguments of the borrowed-reference macros.
  *
- * lower.c calls the ft_lower_* hooks at the places named below (each call
- * is marked "free threading" there) and implements the lower_* services
- * over its own structures; nothing else of the lowering is shared. */
+ * expr.c, stmt.c, unit.c and finish.c call the ft_lower_* hooks at the
+ * places named below (each call is marked "free threading" there), and
+ * unit.c implements the lower_* services over the lowering's structures
+ * (lower_int.h); nothing else of the lowering is shared. */
 #ifndef GILCHECK_LOWER_FT_H
 #define GILCHECK_LOWER_FT_H
 #include <clang-c/Index.h>
@@ -22,7 +23,7 @@
 
 typedef struct lower lower;
 
-/* ---- services of lower.c ---- */
+/* ---- services of the lowering (unit.c) ---- */
 
 arena *lower_arena(lower *L);
 CXTranslationUnit lower_cxtu(lower *L);
@@ -52,7 +53,7 @@ int lower_local_named(lower *L, const char *name);
 /* Makes a raw local worth a place in the engine's state. */
 void lower_mark_interesting(lower *L, int raw_var);
 
-/* ---- hooks, called by lower.c ---- */
+/* ---- hooks, called by expr.c, stmt.c and unit.c ---- */
 
 /* lower_expr, a DeclRefExpr: a use of a global is an EV_GLOBAL (read, or
  * named when its address is taken or it is an array). */

@@ -1,9 +1,29 @@
 /* parse.c: parsing one translation unit with libclang — the unit's flags
  * as the compiler would get them, its errors as findings, every file it read
- * (for the result cache) — then handing it to the lowering (lower.c).
+ * (for the result cache) — then handing it to the lowering (tool/lower/).
  * Everything libclang says about a unit as a whole lives here; what it says
- * about the code inside functions is lower.c's. */
+ * about the code inside functions is the lowering's.
+ *
+ * Two flags of our own go to libclang's driver with the unit's:
+ *
+ *   argv[0]  the clang of libclang's own installation (<prefix>/bin/clang
+ *            for <prefix>/lib/libclang.so), not a bare "clang": the driver
+ *            finds its resource directory (stddef.h, stdarg.h) relative to
+ *            argv[0], so a bare name made it relative to the current
+ *            directory, which the parse then resolved against the unit's
+ *            -working-directory: nothing parsed when gilcheck ran from /,
+ *            /usr or /usr/lib/llvm-N.
+ *   -w       no warnings: gilcheck reports only errors, and clang's
+ *            analysis-based warnings build a control-flow graph of every
+ *            function (7 % of a parse). A warning made an error by -Werror
+ *            or -Werror=NAME (which cdb.c drops from databases) no longer
+ *            stops the analysis; what the language makes an error still
+ *            does. */
+#define _GNU_SOURCE
 #include <clang-c/Index.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +63,41 @@ static const char *error_text(enum CXErrorCode e) {
   }
 }
 
+static char driver_path[PATH_MAX] = "clang";
+static pthread_once_t driver_once = PTHREAD_ONCE_INIT;
+
+/* <prefix>/bin/clang for the libclang at <prefix>/lib (as libclang finds its
+ * own resource directory); "clang" when the library's path is unknown. */
+static void find_driver(void) {
+  Dl_info info;
+  if (!dladdr((void *)(uintptr_t)clang_createIndex, &info) || !info.dli_fname || info.dli_fname[0] != '/') return;
+  char lib[PATH_MAX];
+  snprintf(lib, sizeof lib, "%s", info.dli_fname);
+  for (int up = 0; up < 2; up++) {       /* the library's name, then lib/ */
+    char *slash = strrchr(lib, '/');
+    if (!slash) return;
+    *slash = 0;
+  }
+  if (strlen(lib) + sizeof "/bin/clang" <= sizeof driver_path) snprintf(driver_path, sizeof driver_path, "%s/bin/clang", lib);
+}
+
+const char *front_driver_path(void) {
+  pthread_once(&driver_once, find_driver);
+  return driver_path;
+}
+
 int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors) {
   memset(out, 0, sizeof *out);
   out->path = arena_strdup(A, job->file);
   CXIndex idx = clang_createIndex(0, 0);
-  const char **args = xcalloc((size_t)job->nargs + 1, sizeof(char *));
-  for (int i = 0; i < job->nargs; i++) args[i] = job->args[i];
+  const char **args = xcalloc((size_t)job->nargs + 3, sizeof(char *));
+  int nargs = 0;
+  args[nargs++] = front_driver_path();
+  for (int i = 0; i < job->nargs; i++) args[nargs++] = job->args[i];
+  args[nargs++] = "-w";
   CXTranslationUnit tu = NULL;
   unsigned opts = CXTranslationUnit_DetailedPreprocessingRecord;
-  enum CXErrorCode err = clang_parseTranslationUnit2(idx, job->file, args, job->nargs, NULL, 0, opts, &tu);
+  enum CXErrorCode err = clang_parseTranslationUnit2FullArgv(idx, job->file, args, nargs, NULL, 0, opts, &tu);
   free(args);
   gc_loc floc = {job->file, 0, 0};
   if (err != CXError_Success || !tu) {

@@ -17,6 +17,11 @@ void front_collect_deps(void *cxtu, const char *dir, arena *A, ir_tu *out);
 /* The unit's errors as findings; returns 2 when there is one, else 0. */
 int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *errors);
 
+/* The driver path given to libclang as argv[0]: <prefix>/bin/clang for the
+ * libclang at <prefix>/lib, so that the resource directory (stddef.h) does
+ * not depend on the current directory; "clang" when that is unknown. */
+const char *front_driver_path(void);
+
 /* libclang's version, e.g. "Debian clang version 19.1.7". */
 const char *front_clang_version(void);
 

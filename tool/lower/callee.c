@@ -1,0 +1,130 @@
+/* callee.c: what the lowering needs to know of a declared function — its
+ * name, the built-in knowledge about it, where it is declared, whether it
+ * returns, its annotations, the key that links it across the program —
+ * worked out once per declaration however many calls name it. */
+#include <string.h>
+#include "lower_int.h"
+
+/* Does the declaration's type say it never returns (api.def's
+ * NORETURN_TYPE_WORD)? */
+static bool decl_is_noreturn(CXCursor decl) {
+  CXString ts = clang_getTypeSpelling(clang_getCursorType(decl));
+  bool nr = api_type_says_noreturn(clang_getCString(ts));
+  clang_disposeString(ts);
+  return nr;
+}
+
+const callee_info *callee_of(lower *L, CXCursor decl) {
+  void **slot = pairmap_at(&L->callees, 4, clang_hashCursor(decl));
+  for (callee_info *ci = *slot; ci; ci = ci->next)
+    if (clang_equalCursors(ci->decl, decl)) return ci;
+  callee_info *ci = arena_alloc(L->A, sizeof *ci);
+  ci->decl = decl;
+  ci->next = *slot;
+  *slot = ci;
+  ci->name = cx_str(L, clang_getCursorSpelling(decl));
+  /* a compiler builtin is no event, unless it does not return */
+  ci->builtin = api_is_builtin(ci->name) && !api_is_noreturn_libc(ci->name);
+  return ci;
+}
+
+const callee_info *callee_facts(lower *L, const callee_info *ci_) {
+  callee_info *ci = (callee_info *)ci_;
+  if (ci->facts_done || ci->builtin) return ci;
+  ci->facts_done = true;
+  CXCursor decl = ci->decl;
+  unsigned off;
+  ci->decl_file = offset_of(L, clang_getCursorLocation(clang_getCanonicalCursor(decl)), &off);
+  ci->python = ci->decl_file && ci->decl_file->cls == FC_PYTHON;
+  ci->system = ci->decl_file && ci->decl_file->cls == FC_SYSTEM;
+  ci->api = api_lookup(ci->name);
+  ci->blocking = blocking_lookup(ci->name);
+  ci->noreturn = (ci->api && ci->api->effect == FX_NORETURN) || api_is_noreturn_libc(ci->name) ||
+                 (clang_getCursorKind(decl) == CXCursor_FunctionDecl && decl_is_noreturn(decl));
+  return ci;
+}
+
+/* How functions are told apart across the program: libclang's USR, except
+ * that a static function defined in the main file gets the unit's path too
+ * (the USR names only the file's base name, so src/a/m.c and src/b/m.c
+ * would collide). A static inline in a header stays one function. */
+static const char *key_of(lower *L, CXCursor fn) {
+  const char *usr = cx_str(L, clang_getCursorUSR(fn));
+  CXCursor def = clang_getCursorDefinition(fn);
+  if (clang_Cursor_isNull(def)) def = fn;
+  if (clang_Cursor_getStorageClass(clang_getCanonicalCursor(fn)) == CX_SC_Static &&
+      clang_Location_isFromMainFile(clang_getCursorLocation(def)))
+    return arena_printf(L->A, "%s@tu:%s", usr, L->out && L->out->path ? L->out->path : "");
+  return usr;
+}
+
+const char *callee_key(lower *L, const callee_info *ci_) {
+  callee_info *ci = (callee_info *)ci_;
+  if (!ci->key_done) {
+    ci->key = key_of(L, ci->decl);
+    ci->key_done = true;
+  }
+  return ci->key;
+}
+
+uint8_t callee_annot(lower *L, const callee_info *ci_) {
+  callee_info *ci = (callee_info *)ci_;
+  if (!ci->annot_done) {
+    ci->annot = annotations_of(L, ci->decl);
+    ci->annot_done = true;
+  }
+  return ci->annot;
+}
+
+bool callee_defined(lower *L, const callee_info *ci_) {
+  callee_info *ci = (callee_info *)ci_;
+  if (!ci->defined_done) {
+    ci->defined = !clang_Cursor_isNull(clang_getCursorDefinition(ci->decl));
+    ci->defined_done = true;
+  }
+  return ci->defined;
+}
+
+void add_hint(lower *L, CXCursor fndecl, int kind, gc_loc loc, const char *why) {
+  const callee_info *ci = callee_of(L, fndecl);
+  ir_entry_hint h = {0};
+  h.usr = callee_key(L, ci);
+  h.name = ci->name;
+  h.kind = (uint8_t)kind;
+  h.loc = loc;
+  h.why = why;
+  vec_push(L->A, L->hints, h);
+}
+
+/* ---------- annotations ---------- */
+
+typedef struct annot_walk { uint8_t bits; } annot_walk;
+
+uint8_t annotation_bit(CXCursor attr) {
+  uint8_t bit = 0;
+  CXString s = clang_getCursorSpelling(attr);
+  const char *a = clang_getCString(s);
+  if (a) {
+    if (!strcmp(a, "gilcheck:requires_gil")) bit = ANNOT_REQUIRES_GIL;
+    else if (!strcmp(a, "gilcheck:no_gil")) bit = ANNOT_NO_GIL;
+    else if (!strcmp(a, "gilcheck:releases_gil")) bit = ANNOT_RELEASES_GIL;
+    else if (!strcmp(a, "gilcheck:acquires_gil")) bit = ANNOT_ACQUIRES_GIL;
+  }
+  clang_disposeString(s);
+  return bit;
+}
+
+static enum CXChildVisitResult find_annot(CXCursor c, CXCursor parent, CXClientData d) {
+  annot_walk *w = d;
+  if (c.kind == CXCursor_AnnotateAttr) w->bits |= annotation_bit(c);
+  return CXChildVisit_Continue;
+}
+
+uint8_t annotations_of(lower *L, CXCursor fn) {
+  annot_walk w = {0};
+  clang_visitChildren(fn, find_annot, &w);
+  /* and on the other declarations the unit has seen (a prototype in a header) */
+  CXCursor canon = clang_getCanonicalCursor(fn);
+  if (!clang_equalCursors(canon, fn)) clang_visitChildren(canon, find_annot, &w);
+  return w.bits;
+}
