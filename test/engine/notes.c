@@ -59,9 +59,28 @@ static PyObject *after_loop(PyObject *self, PyObject *arg) {
 // CHECK-NEXT:{{.*}}notes.c:[[#@LINE-8]]:3: note: the GIL is released here by 'Py_BEGIN_ALLOW_THREADS'
 // CHECK-NOT: note:
 
+// A branch in a macro's own body is not one the reader wrote: no "assuming"
+// note whose text would be the macro's use.
+#define FAIL_IF_NEGATIVE(n) do { if ((n) < 0) fail("read"); } while (0)
+static PyObject *in_macro(PyObject *self, PyObject *arg) {
+  char buf[64];
+  ssize_t n;
+  Py_BEGIN_ALLOW_THREADS
+  n = read(0, buf, sizeof buf);
+  FAIL_IF_NEGATIVE(n);
+  Py_END_ALLOW_THREADS
+  return PyLong_FromSsize_t(n);
+}
+// CHECK:{{.*}}notes.c:[[#@LINE-4]]:3: warning: call to 'fail', which needs the GIL, without holding it (no attached thread state) [api-without-gil]
+// CHECK-NEXT:{{.*}}notes.c:[[#@LINE-5]]:3: note: 'fail' is called by the macro 'FAIL_IF_NEGATIVE' used here
+// CHECK-NEXT:{{.*}}notes.c:[[#@LINE-8]]:3: note: the GIL is released here by 'Py_BEGIN_ALLOW_THREADS'
+// CHECK-NEXT:{{.*}}notes.c:9:3: note: 'fail' needs the GIL: it uses 'PyErr_SetString' here
+// CHECK-NOT: note:
+
 static PyMethodDef methods[] = {
     {"reader", reader, METH_O, NULL},
     {"conditional", conditional, METH_O, NULL},
     {"after_loop", after_loop, METH_O, NULL},
+    {"in_macro", in_macro, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };

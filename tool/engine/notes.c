@@ -250,7 +250,11 @@ static void collect_branches(check_ctx *c, bool (*is_stop)(check_ctx *, node *, 
     bool stop = is_stop(c, x, arg);
     if (block_acts(c, x->block)) acted = true;
     const ir_block *pb = &c->fn->blocks[x->pred->block];
-    if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text) {
+    /* a branch inside a macro's own body (an assert in PyTuple_GET_ITEM, a
+     * project's callback-prologue macro) is not one the reader wrote: its
+     * text would be the macro's use, which is not a condition */
+    if (x->edge_cond >= 0 && pb->nsucc > 1 && c->fn->conds[x->edge_cond].text &&
+        !c->fn->conds[x->edge_cond].in_macro_body) {
       bool other_reaches = false, loop_exit = false;
       for (int i = 0; i < pb->nsucc; i++)
         if (pb->succ[i].to != x->block) {
