@@ -329,9 +329,11 @@ static void read_api(loader *L, yaml_node_t *v) {
   }
 }
 
-gc_config *config_load(const char *path, char **err) {
+/* Reads the configuration at OPEN (absolute, when found by a search), named
+ * PATH in messages. */
+static gc_config *load_from(const char *open, const char *path, char **err) {
   *err = NULL;
-  FILE *fp = fopen(path, "rb");
+  FILE *fp = fopen(open, "rb");
   if (!fp) {
     *err = xasprintf("%s: cannot open: %s", path, strerror(errno));
     return NULL;
@@ -361,7 +363,8 @@ gc_config *config_load(const char *path, char **err) {
 
   gc_config *c = xcalloc(1, sizeof *c);
   c->path = xstrdup(path);
-  char *abs = cdb_absolute_path(path, NULL);
+  char *abs = cdb_absolute_path(open, NULL);
+  c->file = xstrdup(abs);
   char *slash = strrchr(abs, '/');
   if (slash == abs) slash[1] = 0; else *slash = 0;
   c->dir = abs;
@@ -394,9 +397,12 @@ gc_config *config_load(const char *path, char **err) {
   return c;
 }
 
+gc_config *config_load(const char *path, char **err) { return load_from(path, path, err); }
+
 void config_free(gc_config *c) {
   if (!c) return;
   free(c->path);
+  free(c->file);
   free(c->dir);
   list_free(&c->checks);
   for (int i = 0; i < c->nseverity; i++) free(c->severity[i].rule);
@@ -473,13 +479,13 @@ config_set *config_set_new(const char *forced_path) {
 }
 
 /* Loads (once) the configuration at PATH. */
-static const gc_config *load_once(config_set *cs, const char *path, char **err) {
+static const gc_config *load_once(config_set *cs, const char *open, const char *path, char **err) {
   for (int i = 0; i < cs->nfiles; i++)
     if (strcmp(cs->files[i].path, path) == 0) return cs->files[i].c;
   cs->files = xrealloc(cs->files, sizeof *cs->files * (size_t)(cs->nfiles + 1));
   loaded *l = &cs->files[cs->nfiles++];
   l->path = xstrdup(path);
-  l->c = config_load(path, err);
+  l->c = load_from(open, path, err);
   return l->c;
 }
 
@@ -514,7 +520,7 @@ static char *shown(const char *abs) { return path_display(abs); }
 
 const gc_config *config_for(config_set *cs, const char *file, char **err) {
   *err = NULL;
-  if (cs->forced) return load_once(cs, cs->forced, err);
+  if (cs->forced) return load_once(cs, cs->forced, cs->forced, err);
   char *abs = cdb_absolute_path(file, NULL);
   char *slash = strrchr(abs, '/');
   if (slash == abs) slash[1] = 0; else *slash = 0;     /* the file's directory */
@@ -531,7 +537,7 @@ const gc_config *config_for(config_set *cs, const char *file, char **err) {
     char *cand = xasprintf("%s%s.gilcheck.yml", dir, strcmp(dir, "/") == 0 ? "" : "/");
     if (regular_file(cand)) {
       char *pretty = shown(cand);
-      found = load_once(cs, pretty, err);
+      found = load_once(cs, cand, pretty, err);   /* opened by its absolute name */
       free(pretty);
       free(cand);
       break;

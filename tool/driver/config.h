@@ -22,7 +22,8 @@ typedef struct gc_name_list {
 } gc_name_list;
 
 typedef struct gc_config {
-  char *path;                   /* the file, as found */
+  char *path;                   /* the file, as found (shown in messages) */
+  char *file;                   /* the file, absolute */
   char *dir;                    /* its directory, absolute */
   gc_name_list checks;          /* globs in --checks syntax, applied in order */
   gc_severity_override *severity;

@@ -654,9 +654,9 @@ static proj_slot *slot_of(server *S, const lsp_project *P) {
 static void use_config_api(server *S, const gc_config *c) {
   if (!c) return;
   for (int i = 0; i < S->napi; i++)
-    if (strcmp(S->api[i]->path, c->path) == 0) return;
+    if (strcmp(S->api[i]->file, c->file) == 0) return;
   char *err = NULL;
-  gc_config *own = config_load(c->path, &err);
+  gc_config *own = config_load(c->file, &err);
   free(err);
   if (!own) return;
   bool facts = own->needs_gil.n || own->no_gil.n || own->releases.n || own->acquires.n || own->blocking.n ||

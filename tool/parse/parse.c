@@ -18,15 +18,23 @@
  *            function (7 % of a parse). A warning made an error by -Werror
  *            or -Werror=NAME (which cdb.c drops from databases) no longer
  *            stops the analysis; what the language makes an error still
- *            does. */
+ *            does.
+ *
+ * And one thing we undo: libclang 14's driver carries out -working-directory
+ * (which cdb.c adds for a database's units) by changing the whole process's
+ * current directory, and leaves it there. Every parse is followed by
+ * front_restore_cwd(), so that relative paths the user gave (-o, a
+ * baseline, a configuration found by its relative name) keep their meaning. */
 #define _GNU_SOURCE
 #include <clang-c/Index.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "arena.h"
 #include "lower.h"
 #include "parse.h"
@@ -65,10 +73,12 @@ static const char *error_text(enum CXErrorCode e) {
 
 static char driver_path[PATH_MAX] = "clang";
 static pthread_once_t driver_once = PTHREAD_ONCE_INIT;
+static int cwd_fd = -1;   /* the current directory before the first parse */
 
 /* <prefix>/bin/clang for the libclang at <prefix>/lib (as libclang finds its
  * own resource directory); "clang" when the library's path is unknown. */
 static void find_driver(void) {
+  cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   Dl_info info;
   if (!dladdr((void *)(uintptr_t)clang_createIndex, &info) || !info.dli_fname || info.dli_fname[0] != '/') return;
   char lib[PATH_MAX];
@@ -86,6 +96,11 @@ const char *front_driver_path(void) {
   return driver_path;
 }
 
+void front_restore_cwd(void) {
+  pthread_once(&driver_once, find_driver);
+  if (cwd_fd >= 0 && fchdir(cwd_fd) != 0) { /* nothing better to do: paths stay as they were */ }
+}
+
 int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors) {
   memset(out, 0, sizeof *out);
   out->path = arena_strdup(A, job->file);
@@ -98,6 +113,7 @@ int front_lower_job(const gc_job *job, arena *A, ir_tu *out, gc_findings *errors
   CXTranslationUnit tu = NULL;
   unsigned opts = CXTranslationUnit_DetailedPreprocessingRecord;
   enum CXErrorCode err = clang_parseTranslationUnit2FullArgv(idx, job->file, args, nargs, NULL, 0, opts, &tu);
+  front_restore_cwd();
   free(args);
   gc_loc floc = {job->file, 0, 0};
   if (err != CXError_Success || !tu) {

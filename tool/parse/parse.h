@@ -21,6 +21,10 @@ int front_collect_errors(void *cxtu, const gc_job *job, arena *A, gc_findings *e
  * libclang at <prefix>/lib, so that the resource directory (stddef.h) does
  * not depend on the current directory; "clang" when that is unknown. */
 const char *front_driver_path(void);
+/* Back to the current directory gilcheck started in: libclang 14 changes
+ * the process's directory to a unit's -working-directory while parsing it.
+ * Called after every parse and reparse. */
+void front_restore_cwd(void);
 
 /* libclang's version, e.g. "Debian clang version 19.1.7". */
 const char *front_clang_version(void);

@@ -24,6 +24,7 @@
  * good to an index that visits everything, and parses again. */
 #define _GNU_SOURCE
 #include "session.h"
+#include "parse.h"
 #include "hash.h"
 #include "xalloc.h"
 #include <clang-c/Index.h>
@@ -89,6 +90,7 @@ static enum CXErrorCode parse(gc_session *s, struct CXUnsavedFile *unsaved, unsi
   if (s->tu) {
     s->stats.reparsed = true;
     int rc = clang_reparseTranslationUnit(s->tu, nunsaved, unsaved, clang_defaultReparseOptions(s->tu));
+    front_restore_cwd();
     if (rc == 0) return CXError_Success;
     clang_disposeTranslationUnit(s->tu);   /* unusable after a failed reparse */
     s->tu = NULL;
@@ -97,8 +99,18 @@ static enum CXErrorCode parse(gc_session *s, struct CXUnsavedFile *unsaved, unsi
   unsigned opts = CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_PrecompiledPreamble |
                   CXTranslationUnit_CreatePreambleOnFirstParse |
                   CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles;
-  enum CXErrorCode err = clang_parseTranslationUnit2(s->index, s->job.file, (const char *const *)s->job.args,
-                                                     s->job.nargs, unsaved, nunsaved, opts, &s->tu);
+  /* as the command line parses (parse.c): libclang's own clang as argv[0],
+   * so that its resource directory does not depend on the current
+   * directory, and no warnings */
+  const char **args = xcalloc((size_t)s->job.nargs + 3, sizeof(char *));
+  int nargs = 0;
+  args[nargs++] = front_driver_path();
+  for (int i = 0; i < s->job.nargs; i++) args[nargs++] = s->job.args[i];
+  args[nargs++] = "-w";
+  enum CXErrorCode err = clang_parseTranslationUnit2FullArgv(s->index, s->job.file, args, nargs, unsaved, nunsaved,
+                                                             opts, &s->tu);
+  front_restore_cwd();
+  free(args);
   if (err != CXError_Success && s->tu) {
     clang_disposeTranslationUnit(s->tu);
     s->tu = NULL;
