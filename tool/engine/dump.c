@@ -23,6 +23,20 @@ static void dump_event(const ir_func *fn, const ir_event *e, FILE *out) {
     if (e->python_api) fprintf(out, " python-api");
     if (e->callee_fn >= 0) fprintf(out, " project-fn");
     if (e->result_var >= 0) fprintf(out, " -> %s", fn->var_names[e->result_var]);
+    /* what the caller knows of each argument, when a callee's walk may use it */
+    if (e->callee_fn >= 0 && (e->argnull | e->argnonnull | e->argconst)) {
+      fputs(" args(", out);
+      for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++) {
+        unsigned bit = 1u << i;
+        if (i) fputs(", ", out);
+        if (e->argconst & bit) fprintf(out, "%lld", (long long)e->argval[i]);
+        else if (e->argnull & bit) fputs("null", out);
+        else if (e->argnonnull & bit) fputs("non-null", out);
+        else if (e->argvar[i] >= 0) fputs(fn->var_names[e->argvar[i]], out);
+        else fputs("?", out);
+      }
+      fputc(')', out);
+    }
   }
   if (e->kind == EV_ASSIGN && e->var >= 0) fprintf(out, " %s", fn->var_names[e->var]);
   if (e->kind == EV_GLOBAL) {   /* free threading */
@@ -35,6 +49,24 @@ static void dump_event(const ir_func *fn, const ir_event *e, FILE *out) {
   fputc('\n', out);
 }
 
+/* How the engine follows a condition (nothing for an opaque one). */
+static const char *cond_kind_label(const ir_cond *cd) {
+  static char buf[48];
+  switch (cd->kind) {
+  case COND_VAR: return " (var)";
+  case COND_KEY: return " (key)";
+  case COND_GIL: return " (gil)";
+  case COND_CALL: return " (call)";
+  case COND_RUNTIME: return " (runtime)";
+  case COND_CMP: {
+    static const char *ops[] = {"==", "!=", "<", "<=", ">", ">="};
+    snprintf(buf, sizeof buf, " (var %s %lld)", cd->cmp_op <= CMP_GE ? ops[cd->cmp_op] : "?", (long long)cd->cmp_value);
+    return buf;
+  }
+  default: return "";
+  }
+}
+
 static void dump_edges(const ir_func *fn, const ir_block *bl, FILE *out) {
   for (int i = 0; i < bl->nsucc; i++) {
     const ir_edge *ed = &bl->succ[i];
@@ -45,7 +77,7 @@ static void dump_edges(const ir_func *fn, const ir_block *bl, FILE *out) {
     const ir_cond *cd = &fn->conds[ed->cond];
     fprintf(out, "    -> %d if %s'%s'%s%s\n", ed->to, ed->sense != cd->text_negated ? "" : "not ",
             cd->text ? cd->text : "?",
-            cd->kind == COND_VAR ? " (var)" : cd->kind == COND_KEY ? " (key)" : cd->kind == COND_GIL ? " (gil)" : "",
+            cond_kind_label(cd),
             cd->in_macro_body ? " (macro)" : "");
   }
 }

@@ -355,6 +355,7 @@ static bool call_needs_gil(check_ctx *c, const pstate *s, const ir_event *e, int
   ctx_init(&w, p, fn, false, NULL);
   w.args = facts;
   w.nargs = n;
+  w.rewalk_depth = c->rewalk_depth + 1;
   run(&w);
   bool needs = w.gave_up || w.req_held || (w.used_at_entry && !w.req_released);
   ctx_free(&w);
@@ -379,7 +380,12 @@ static int call_project(check_ctx *c, pstate *s, const ir_event *e, int ev) {
   } else if (sm->effect == EFF_UNKNOWN) {
     if (k->gil.state != GIL_ENTRY) k->gil.state = GIL_UNKNOWN;
   } else if (sm->pre == PRE_HELD) {
-    if (k->gil.state != GIL_RELEASED || !c->report || call_needs_gil(c, s, e, fn)) use_api(c, s, e, ev, fn);
+    /* walked again under the arguments: where the call is reported, and
+     * inside such a walk, where the argument is passed on (errmsg handed
+     * down to the helper that raises) */
+    bool rewalk = c->report ? k->gil.state == GIL_RELEASED
+                            : c->rewalk_depth > 0 && c->rewalk_depth < REWALK_DEPTH && k->gil.state != GIL_HELD;
+    if (!rewalk || call_needs_gil(c, s, e, fn)) use_api(c, s, e, ev, fn);
   } else if (sm->pre == PRE_RELEASED) need_released_entry(c, s, ev);
   return sm->noreturn ? 0 : 1;
 }
@@ -962,7 +968,7 @@ static void compute_liveness(check_ctx *c) {
         lk |= c->live_k[bl->succ[i].to];
         if (bl->succ[i].cond >= 0) {
           const ir_cond *cd = &fn->conds[bl->succ[i].cond];
-          if (cd->kind == COND_VAR && cd->var >= 0) lv |= 1u << cd->var;
+          if ((cd->kind == COND_VAR || cd->kind == COND_CMP) && cd->var >= 0) lv |= 1u << cd->var;
           if (cd->kind == COND_KEY && cd->key >= 0) lk |= 1u << cd->key;
         }
       }
@@ -1006,7 +1012,11 @@ static void push_node(check_ctx *c, node *from, int block, const pstate *in, int
      * feeds neither findings nor summaries (see check_report, exits). */
     k->approx = 1;
     k->corr.known = k->corr.val = 0;
-    for (int v = 0; v < IR_MAX_VARS; v++) k->v[v].null = NULL_UNKNOWN;
+    for (int v = 0; v < IR_MAX_VARS; v++) {
+      k->v[v].null = NULL_UNKNOWN;
+      k->v[v].value = VALUE_NONE;
+      k->v[v].value_eq = 0;
+    }
   }
   if (k->gil.state != GIL_HELD) k->gil.from_entry = 0;
   node *found = NULL;
@@ -1036,6 +1046,9 @@ static bool assume(check_ctx *c, pstate *t, const ir_edge *ed) {
   if (ed->cond < 0) return true;
   const ir_cond *cd = &c->fn->conds[ed->cond];
   gstate *k = &t->k;
+  /* an approximate state learns nothing from branches: its facts were
+   * dropped to bound the walk, and new ones would multiply it again */
+  if (k->approx && (cd->kind == COND_VAR || cd->kind == COND_CMP || cd->kind == COND_KEY)) return true;
   switch (cd->kind) {
   case COND_VAR:
     if (cd->var >= 0) {

@@ -152,6 +152,18 @@ void check_note_release(check_ctx *c, gc_finding *f) {
     diag_note(f, e->loc, "no thread state is attached after '%s' here", check_event_name(e));
     break;
   default:
+    /* PyThreadState_Swap(NULL) releases the GIL from 3.12 on; before, it
+     * only leaves no thread state current (shared/capi/README.md) */
+    if (e->kind == EV_CALL && e->api && e->api->effect == FX_TSTATE_SWAP) {
+      if (c->fn->py_version && c->fn->py_version < 312)
+        diag_note(f, e->loc, "no thread state is attached after '%s(NULL)' here (with Python %d.%d's headers "
+                  "the GIL stays locked, but no API call is valid)", check_event_name(e),
+                  c->fn->py_version / 100, c->fn->py_version % 100);
+      else
+        diag_note(f, e->loc, "the GIL is released here by '%s(NULL)', which detaches the thread state",
+                  check_event_name(e));
+      break;
+    }
     diag_note(f, e->loc, "the GIL is released here by '%s'", check_event_name(e));
     break;
   }

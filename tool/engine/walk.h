@@ -13,6 +13,7 @@
 #define WALK_MAX_NODES 40000    /* exploded nodes, plus a few per block (walk_node_limit) */
 #define WALK_NODES_PER_BLOCK 4
 #define WALK_PER_BLOCK 48       /* precise states per block before facts are dropped */
+#define REWALK_DEPTH 3          /* nested walks of a helper under its arguments (call_needs_gil) */
 #define WALK_MAX_SPLIT 16       /* states one block may split into (Ensure on an unknown entry) */
 
 typedef struct node {
@@ -66,6 +67,7 @@ struct check_ctx {
   int nconsts;
   const struct arg_fact *args;   /* a walk for one call: what the caller knows of the arguments */
   int nargs;
+  int rewalk_depth;              /* 0, or how many such walks this one is nested in */
   int ft_exits, ft_fresh_exits;  /* free threading: returns, and those returning a new container or NULL */
 };
 

@@ -2,10 +2,13 @@
  * into edges guarded by an ir_cond.
  *
  *   cond := cond && cond | cond || cond | ! cond | local == NULL
- *         | local != NULL | constant | expr
+ *         | local != NULL | local cmp constant | constant | expr
  *
- * A condition on a local's truth (x, !x, x == NULL) is one the engine can
- * follow through the local's value; another side-effect-free condition
+ * A condition on a local's truth (x, !x, x == NULL), or comparing it with an
+ * integer constant (x == 3, status != OK, n < 0), is one the engine can
+ * follow through the local's value; an integer constant expression
+ * (sizeof(long) == 4, a version test) is folded, as the compiler does, and
+ * only its branch taken is a path; another side-effect-free condition
  * written twice in a function gets a structural key (cond_key), built only
  * when finish.c finds it guards something that matters. */
 #include <stdio.h>
@@ -283,6 +286,43 @@ static bool lower_null_test(lower *L, int s, enum op o, int t, int f, int origin
   return true;
 }
 
+/* Is the raw local V of an integer or enumeration type? */
+static bool integer_local(lower *L, int v) {
+  switch (clang_getCanonicalType(clang_getCursorType(L->vars.v[v].decl)).kind) {
+  case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort: case CXType_UInt:
+  case CXType_ULong: case CXType_ULongLong: case CXType_Char_S: case CXType_SChar: case CXType_Short:
+  case CXType_Int: case CXType_Long: case CXType_LongLong: case CXType_Enum:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* cond: a comparison of an integer local with an integer constant (an
+ * enum's, a macro's, sizeof's): `x OP k` or `k OP x`. */
+static bool lower_cmp_test(lower *L, int s, enum op o, int t, int f, int origin) {
+  static const uint8_t as_cmp[] = {[OP_EQ] = CMP_EQ, [OP_NE] = CMP_NE, [OP_LT] = CMP_LT,
+                                   [OP_LE] = CMP_LE, [OP_GT] = CMP_GT, [OP_GE] = CMP_GE};
+  static const uint8_t flipped[] = {[CMP_EQ] = CMP_EQ, [CMP_NE] = CMP_NE, [CMP_LT] = CMP_GT,
+                                    [CMP_LE] = CMP_GE, [CMP_GT] = CMP_LT, [CMP_GE] = CMP_LE};
+  int side = -1, v = -1;
+  long long k = 0;
+  if ((v = local_of(L, kid(L, s, 0))) >= 0 && const_expr(L, kid(L, s, 1), &k)) side = 0;
+  else if ((v = local_of(L, kid(L, s, 1))) >= 0 && const_expr(L, kid(L, s, 0), &k)) side = 1;
+  if (side < 0 || !integer_local(L, v)) return false;
+  uint8_t op = as_cmp[o];
+  if (side == 1) op = flipped[op];
+  lower_expr(L, kid(L, s, side), RES_OTHER, -1);
+  int c = make_cond(L, s, s, origin);
+  L->rconds.v[c].var = v;
+  L->rconds.v[c].cmp = true;
+  L->conds.v[c].cmp_op = op;
+  L->conds.v[c].cmp_value = k;
+  add_edge(L, L->cur, t, c, true);
+  add_edge(L, L->cur, f, c, false);
+  return true;
+}
+
 /* cond: any other expression, evaluated, then tested. A call of
  * PyGILState_Check, Py_IsInitialized or Py_IsFinalizing is a question the
  * engine can answer; the result of the project's own function tested at once
@@ -309,7 +349,7 @@ static void lower_opaque_cond(lower *L, int e, int s, int t, int f, int origin) 
 void lower_cond(lower *L, int e, int t, int f, int origin) {
   int s = strip(L, e);
   long long cv;
-  if (const_int(L, s, &cv)) {
+  if (const_expr(L, s, &cv)) {
     add_edge(L, L->cur, cv ? t : f, -1, true);
     return;
   }
@@ -325,6 +365,7 @@ void lower_cond(lower *L, int e, int t, int f, int origin) {
       return;
     }
     if (nkids(L, s) == 2 && (o == OP_EQ || o == OP_NE) && lower_null_test(L, s, o, t, f, origin)) return;
+    if (nkids(L, s) == 2 && o >= OP_EQ && o <= OP_GE && lower_cmp_test(L, s, o, t, f, origin)) return;
   } else if (k == CXCursor_UnaryOperator && unop(L, s) == OP_LNOT && nkids(L, s) == 1) {
     lower_cond(L, kid(L, s, 0), f, t, origin);
     return;

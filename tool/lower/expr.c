@@ -149,15 +149,36 @@ bool is_null_const(lower *L, int e) {
 
 bool const_int(lower *L, int e, long long *out) { return node_int(L, strip(L, e), out); }
 
-/* An integer constant expression (-1, a macro or enum constant, sizeof):
- * its value. */
+/* Is E made of literals, enumerators, sizeof and operators only — no
+ * variable, no call — so that clang can fold it? */
+static bool foldable(lower *L, int e) {
+  for (int n = e; n < nd(L, e)->end; n++) {
+    switch (kind_of(L, n)) {
+    case CXCursor_IntegerLiteral: case CXCursor_CharacterLiteral: case CXCursor_ParenExpr:
+    case CXCursor_UnexposedExpr: case CXCursor_CStyleCastExpr: case CXCursor_TypeRef:
+    case CXCursor_BinaryOperator: case CXCursor_UnaryOperator: case CXCursor_UnaryExpr:
+    case CXCursor_ConditionalOperator:
+      break;
+    case CXCursor_DeclRefExpr:
+      if (node_ref(L, n).kind != CXCursor_EnumConstantDecl) return false;
+      break;
+    default:
+      return false;
+    }
+  }
+  return true;
+}
+
+/* An integer constant expression (-1, a macro or enum constant, sizeof,
+ * sizeof(long) == 4): its value, as clang folds it. */
 bool const_expr(lower *L, int e, long long *out) {
   if (const_int(L, e, out)) return true;
   e = strip(L, e);
   int k = kind_of(L, e);
   if (k != CXCursor_UnaryOperator && k != CXCursor_BinaryOperator && k != CXCursor_DeclRefExpr &&
-      k != CXCursor_UnaryExpr)
+      k != CXCursor_UnaryExpr && k != CXCursor_ConditionalOperator)
     return false;
+  if (!foldable(L, e)) return false;
   CXEvalResult r = clang_Cursor_Evaluate(nd(L, e)->c);
   if (!r) return false;
   bool ok = clang_EvalResult_getKind(r) == CXEval_Int;
@@ -216,15 +237,39 @@ static void lower_pointer_call(lower *L, int call, gc_loc loc, const char *macro
   }
 }
 
+/* Argument A, when it is surely not null: an address (&x, a string, a
+ * function) or a constant that is not zero. Else false, and its value in
+ * *VALUE when it is an integer constant (*IS_CONST). */
+static bool arg_facts(lower *L, int a, bool *is_const, long long *value) {
+  int s = strip(L, a);
+  int k = kind_of(L, s);
+  *is_const = false;
+  if (k == CXCursor_StringLiteral) return true;
+  if (k == CXCursor_UnaryOperator && unop(L, s) == OP_ADDROF) return true;
+  if (k == CXCursor_DeclRefExpr && node_ref(L, s).kind == CXCursor_FunctionDecl) return true;
+  if (const_expr(L, a, value)) *is_const = true;
+  return false;
+}
+
 /* The arguments of a call, each in its event slot: the local passed, a null
- * constant, the spelling (for the blocking checks). */
+ * constant, the spelling (for the blocking checks); for a function of the
+ * project, what is known of each value (a helper that needs the GIL only
+ * for some arguments, engine.c's call_needs_gil). */
 static void call_args(lower *L, ir_event *e, int call, int nargs, const callee_info *ci, bool interesting) {
+  bool project = e->callee_usr && !ci->python && !ci->system;
   for (int i = 0; i < nargs && i < IR_MAX_ARGS; i++) {
     int a = arg_node(L, call, nargs, i);
     int v = local_of(L, a);
     e->argvar[i] = (int16_t)v;
     if (v >= 0 && interesting) L->vars.v[v].interesting = true;
+    if (v >= 0 && project) L->vars.v[v].passed_on = true;
     if (is_null_const(L, a)) e->argnull |= (uint8_t)(1u << i);
+    else if (project && v < 0) {
+      bool is_const;
+      long long value;
+      if (arg_facts(L, a, &is_const, &value)) e->argnonnull |= (uint8_t)(1u << i);
+      else if (is_const) e->argconst |= (uint8_t)(1u << i), e->argval[i] = value;
+    }
     if (ci->blocking) e->argtext[i] = short_text(L, a);
   }
 }
@@ -335,7 +380,7 @@ static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
   if (is_null_const(L, rhs)) e->val = VAL_ZERO;
   else if (u >= 0) { e->val = VAL_COPY; e->src_var = (int16_t)u; }
   else if (kind_of(L, r) == CXCursor_StringLiteral) e->val = VAL_NONZERO;
-  else if (const_int(L, rhs, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO;
+  else if (const_expr(L, rhs, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO, e->has_const = true, e->val_const = cv;
   else e->val = VAL_UNKNOWN;
   if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
 }

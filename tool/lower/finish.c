@@ -52,22 +52,30 @@ static char *relevant_conds(lower *L) {
 }
 
 /* Tracked locals: never address-taken, and worth a place in the state —
- * they meet a GIL or lifecycle API, or their tests can correlate (tested
- * twice, or tested after a constant). */
+ * they meet a GIL or lifecycle API, their tests can correlate (tested
+ * twice, or tested after a constant), or they are parameters whose value a
+ * caller's argument decides. */
 static void choose_locals(lower *L, const char *relevant, ir_func *fn) {
   for (int i = 0; i < L->vars.n; i++) L->vars.v[i].ntests = 0;
   for (int i = 0; i < L->conds.n; i++)
     if (relevant[i] && L->rconds.v[i].var >= 0) L->vars.v[L->rconds.v[i].var].ntests++;
   VEC(const char *) names = {0};
-  for (int i = 0; i < L->vars.n; i++) {
-    raw_var *v = &L->vars.v[i];
-    v->tracked = -1;
-    bool worth = v->interesting || v->ntests >= 2 || (v->ntests >= 1 && v->const_assigned);
-    if (worth && !v->addr_taken && names.n < IR_MAX_VARS) {
-      v->tracked = names.n;
-      vec_push(L->A, names, v->name);
+  for (int i = 0; i < L->vars.n; i++) L->vars.v[i].tracked = -1;
+  /* first what the function's own paths turn on; then, while there is
+   * room, parameters whose value only a caller knows: tested once, or
+   * handed on to another function of the project (what a caller passes may
+   * decide the path: a helper that raises only for some status, or only
+   * given a NULL errmsg) */
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < L->vars.n; i++) {
+      raw_var *v = &L->vars.v[i];
+      bool worth = pass == 0 ? v->interesting || v->ntests >= 2 || (v->ntests >= 1 && v->const_assigned)
+                             : v->param && (v->ntests >= 1 || v->passed_on);
+      if (worth && v->tracked < 0 && !v->addr_taken && names.n < IR_MAX_VARS) {
+        v->tracked = names.n;
+        vec_push(L->A, names, v->name);
+      }
     }
-  }
   fn->var_names = names.v;
   fn->nvars = names.n;
 }
@@ -106,14 +114,17 @@ static uint32_t *correlate(lower *L, const char *relevant) {
     raw_cond *rc = &L->rconds.v[i];
     ir_cond *c = &L->conds.v[i];
     if (c->kind == COND_GIL || c->kind == COND_CALL || c->kind == COND_RUNTIME) continue;
-    if (rc->var >= 0 && L->vars.v[rc->var].tracked >= 0) {
-      c->kind = COND_VAR;
+    keycount *kc = shared && key_of(L, rc) ? strmap_get(&counts, rc->key) : NULL;
+    if (kc && kc->count < 2) kc = NULL;
+    /* a tracked local's truth, or its comparison with a constant; but the
+     * engine keeps only equalities (x == k, x != k) of a value, so an
+     * ordering written twice (n > 1000 ... n > 1000) correlates by its key */
+    if (rc->var >= 0 && L->vars.v[rc->var].tracked >= 0 && !(rc->cmp && c->cmp_op > CMP_NE && kc)) {
+      c->kind = rc->cmp ? COND_CMP : COND_VAR;
       c->var = (int16_t)L->vars.v[rc->var].tracked;
       continue;
     }
-    if (!shared || !key_of(L, rc)) continue;
-    keycount *kc = strmap_get(&counts, rc->key);
-    if (!kc || kc->count < 2) continue;
+    if (!kc) continue;
     if (kc->bit < 0) {
       if (nkeys >= IR_MAX_KEYS) continue;
       kc->bit = nkeys++;
@@ -171,4 +182,9 @@ void finish_function(lower *L) {
   fn->regions = L->regions.v;
   fn->nregions = L->regions.n;
   fn->abandoned = L->abandon;
+  /* the parameters' tracked locals, for a caller's facts (engine.c's
+   * call_needs_gil) */
+  fn->nparams = (uint8_t)(L->nparams < IR_MAX_ARGS ? L->nparams : IR_MAX_ARGS);
+  for (int i = 0; i < fn->nparams; i++) fn->param_var[i] = (int16_t)L->vars.v[i].tracked;
+  fn->py_version = L->py_version;
 }

@@ -238,6 +238,8 @@ typedef struct ir_func {
   uint8_t annot;          /* annot_bits */
   uint8_t ret_kind;       /* ret_kind */
   uint8_t nparams;        /* parameters, up to IR_MAX_ARGS counted */
+  uint16_t py_version;    /* the CPython headers' version the unit was parsed with, 311 for 3.11
+                             (0: not known); notes word some effects by it */
   int16_t param_var[IR_MAX_ARGS]; /* the tracked local of parameter i, or -1 */
   ir_block *blocks;
   int nblocks;

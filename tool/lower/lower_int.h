@@ -113,13 +113,17 @@ typedef struct raw_var {
   bool addr_taken;
   bool interesting;      /* used with a GIL or lifecycle API */
   bool const_assigned;   /* given a constant somewhere (x = 0, x = 1, x = NULL) */
+  bool param;            /* a parameter of the function */
+  bool passed_on;        /* passed to a function of the project (its facts may decide the callee's path) */
   int ntests;            /* conditions testing its truth */
   int tracked;           /* index into fn->var_names, or -1 */
 } raw_var;
 
 typedef struct raw_cond {
   int node;              /* the condition's node: its key is built when it matters */
-  int var;               /* raw var when it is a plain truth test, else -1 */
+  int var;               /* raw var when it is a plain truth test or a comparison with a
+                            constant (cmp), else -1 */
+  bool cmp;              /* var cmp_op cmp_value (ir_cond's fields): COND_CMP when var is tracked */
   const char *key;       /* structural key (finish.c), NULL when it has side effects */
   bool key_done;         /* key and deps built */
   int deps[KEY_MAX_DEPS];/* raw vars it reads */
@@ -200,6 +204,8 @@ typedef struct lower {
   int origin;               /* the branching node asked about last, and whether it is a macro's */
   bool origin_in_macro;
   const char *abandon;
+  int nparams;              /* the function's parameters: raw locals 0 .. nparams-1 */
+  uint16_t py_version;      /* the CPython headers' version, 311 for 3.11 (0: not known) */
   void *ft;                 /* free_threading.c's own state for the unit (lower_ft_state) */
 } lower;
 
@@ -267,7 +273,8 @@ bool node_int(lower *L, int n, long long *out);
 int strip(lower *L, int n);
 
 enum op {
-  OP_UNKNOWN, OP_ASSIGN, OP_COMPOUND_ASSIGN, OP_LAND, OP_LOR, OP_COMMA, OP_EQ, OP_NE, OP_OTHER,
+  OP_UNKNOWN, OP_ASSIGN, OP_COMPOUND_ASSIGN, OP_LAND, OP_LOR, OP_COMMA, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+  OP_OTHER,
   OP_ADDROF, OP_DEREF, OP_LNOT, OP_INCDEC, OP_UOTHER
 };
 enum op binop(lower *L, int n);

@@ -306,7 +306,7 @@ void lower_decl(lower *L, int d) {
   long long cv;
   if (is_null_const(L, init)) e->val = VAL_ZERO;
   else if (u >= 0) { e->val = VAL_COPY; e->src_var = (int16_t)u; }
-  else if (const_int(L, init, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO;
+  else if (const_expr(L, init, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO, e->has_const = true, e->val_const = cv;
   else e->val = VAL_UNKNOWN;
   if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
 }

@@ -287,6 +287,10 @@ static enum op binop_of_token(const char *t) {
   if (!strcmp(t, ",")) return OP_COMMA;
   if (!strcmp(t, "==")) return OP_EQ;
   if (!strcmp(t, "!=")) return OP_NE;
+  if (!strcmp(t, "<")) return OP_LT;
+  if (!strcmp(t, "<=")) return OP_LE;
+  if (!strcmp(t, ">")) return OP_GT;
+  if (!strcmp(t, ">=")) return OP_GE;
   size_t n = strlen(t);
   if (n >= 2 && t[n - 1] == '=' && strchr("*/%+-&|^<>", t[0]) && strcmp(t, "<=") && strcmp(t, ">="))
     return OP_COMPOUND_ASSIGN;
@@ -309,6 +313,10 @@ static enum op binop_uncached(lower *L, int n) {
   case CXBinaryOperator_Comma: return OP_COMMA;
   case CXBinaryOperator_EQ: return OP_EQ;
   case CXBinaryOperator_NE: return OP_NE;
+  case CXBinaryOperator_LT: return OP_LT;
+  case CXBinaryOperator_LE: return OP_LE;
+  case CXBinaryOperator_GT: return OP_GT;
+  case CXBinaryOperator_GE: return OP_GE;
   case CXBinaryOperator_Invalid: break;
   default: return OP_OTHER;
   }

@@ -124,9 +124,42 @@ static void note_expansion(lower *L, CXCursor c) {
   }
 }
 
+/* The version in CPython's patchlevel.h (PY_MAJOR_VERSION, PY_MINOR_VERSION),
+ * as 311 for 3.11; 0 when it does not say. */
+static uint16_t patchlevel_version(lower *L, file_info *fi) {
+  const char *t;
+  size_t n;
+  if (!file_text(L, fi, &t, &n)) return 0;
+  long v[2] = {-1, -1};
+  static const char *names[2] = {"PY_MAJOR_VERSION", "PY_MINOR_VERSION"};
+  for (size_t i = 0; i + 8 < n; i++) {
+    if (t[i] != '#' || strncmp(t + i + 1, "define", 6)) continue;
+    const char *p = t + i + 7, *end = t + n;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    for (int k = 0; k < 2; k++) {
+      size_t len = strlen(names[k]);
+      if ((size_t)(end - p) > len + 1 && !strncmp(p, names[k], len) && (p[len] == ' ' || p[len] == '\t')) {
+        const char *q = p + len;
+        while (q < end && (*q == ' ' || *q == '\t')) q++;
+        long x = 0;
+        int digits = 0;
+        while (q < end && *q >= '0' && *q <= '9' && digits < 4) x = x * 10 + (*q++ - '0'), digits++;
+        if (digits) v[k] = x;
+      }
+    }
+  }
+  return v[0] > 0 && v[0] < 100 && v[1] >= 0 && v[1] < 100 ? (uint16_t)(v[0] * 100 + v[1]) : 0;
+}
+
 static void note_include(lower *L, CXCursor c) {
   unsigned off;
   file_info *fi = offset_of(L, clang_getCursorLocation(c), &off);
+  /* Python.h's #include "patchlevel.h": the headers' version */
+  if (fi && fi->cls == FC_PYTHON && !L->py_version) {
+    file_info *inc = file_of(L, clang_getIncludedFile(c));
+    const char *slash = inc && inc->path ? strrchr(inc->path, '/') : NULL;
+    if (slash && !strcmp(slash + 1, "patchlevel.h")) L->py_version = patchlevel_version(L, inc);
+  }
   if (!fi || fi->cls != FC_PROJECT) return;
   if (fi->includes.n && fi->includes.v[fi->includes.n - 1] > off) fi->unsorted = true;
   vec_push(L->A, fi->includes, off);
@@ -264,6 +297,7 @@ static void reset_function(lower *L) {
   if (L->vtab) memset(L->vtab, 0xff, sizeof(int) * L->vtab_cap);
   pairmap_free(&L->claimed);
   L->njumps = L->nsws = 0;
+  L->nparams = 0;
   L->origin = -1;
   L->abandon = NULL;
   tree_reset(L);
@@ -290,7 +324,11 @@ void lower_function(lower *L, CXCursor c) {
   if (!clang_equalCursors(canon, c)) fn->annot |= annotations_of(L, canon);
   for (int i = 0; i < nkids(L, root); i++) {
     int k = kid(L, root, i);
-    if (kind_of(L, k) == CXCursor_ParmDecl) add_var(L, k);
+    if (kind_of(L, k) == CXCursor_ParmDecl) {
+      int v = add_var(L, k);
+      L->vars.v[v].param = true;
+      L->nparams++;
+    }
     else if (kind_of(L, k) == CXCursor_CompoundStmt) body = k;
   }
   if (body < 0) return;
