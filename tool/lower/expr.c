@@ -501,7 +501,14 @@ void lower_expr(lower *L, int e, int res_to, int res_var) {
   case CXCursor_UnaryOperator: lower_unary(L, e); return;
   case CXCursor_ConditionalOperator: lower_conditional(L, e, res_to, res_var); return;
   case CXCursor_StmtExpr: lower_stmt_expr(L, e); return;
-  case CXCursor_DeclRefExpr: ft_lower_ref(L, nd(L, e)->c); return;   /* free threading: a use of a global */
+  case CXCursor_DeclRefExpr: {
+    /* free threading: a use of a global, or a name in a writer macro's
+     * first argument (Py_SETREF(self->x, v)), which only a body holding an
+     * object-internals macro can have */
+    CXCursor d = node_ref(L, e);
+    if (L->fn_objmacros || (d.kind == CXCursor_VarDecl && var_of_decl(L, d) < 0)) ft_lower_ref(L, nd(L, e)->c);
+    return;
+  }
   default: lower_kids(L, e); return;
   }
 }

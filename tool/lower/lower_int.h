@@ -177,6 +177,7 @@ typedef struct lower {
   ir_func *fn;
   file_info *fn_file;       /* the file the function's body is in */
   bool fn_claims;           /* object macros may start inside the body: check expressions */
+  bool fn_objmacros;        /* the body may hold an object-internals macro (fn_claims at its start) */
   int fn_claims_left;       /* of those in the body's own text, how many are not claimed yet
                                (-1: some may come from a file included in the body) */
   unsigned fn_start, fn_end;/* the body's extent in fn_file */

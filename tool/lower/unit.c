@@ -342,6 +342,7 @@ void lower_function(lower *L, CXCursor c) {
   L->fn_in_main = fs && L->main_file && fs->file == L->main_file;
   if (fs != fe) L->fn_claims = true, L->fn_claims_left = -1;
   else body_claims(L, fs, s, e);
+  L->fn_objmacros = L->fn_claims;
   L->claims_here = true;
   L->range_end = e;
   lower_stmt(L, body);
