@@ -350,6 +350,7 @@ static uint16_t type_flags(CXType t) {
 
 typedef struct gref {
   const char *key, *name;
+  bool decl_gil_only;     /* declared (or defined) where no free-threaded build compiles */
   uint16_t flags;
   CXFile f;               /* where it is used (global_event) */
   unsigned off;
@@ -371,6 +372,16 @@ static bool global_of(lower *L, CXCursor decl, gref *g) {
   if (clang_getCursorTLSKind(decl) != CXTLS_None) g->flags |= GF_THREAD_LOCAL;
   if (sc == CX_SC_Static) g->flags |= file_scope ? GF_STATIC : GF_LOCAL_STATIC;
   g->key = lower_decl_key(L, decl);
+  /* a variable declared only under '#ifndef Py_GIL_DISABLED' does not exist
+   * without the GIL: nor do its uses */
+  g->decl_gil_only = gil_only_at(L, f, o);
+  CXCursor def = clang_getCursorDefinition(decl);
+  if (!g->decl_gil_only && !clang_Cursor_isNull(def) && !clang_equalCursors(def, decl)) {
+    CXFile df = NULL;
+    unsigned dl, dc, dof;
+    clang_getFileLocation(clang_getCursorLocation(def), &df, &dl, &dc, &dof);
+    g->decl_gil_only = df && gil_only_at(L, df, dof);
+  }
   CXString n = clang_getCursorSpelling(decl);
   g->name = arena_strdup(lower_arena(L), clang_getCString(n) ? clang_getCString(n) : "");
   clang_disposeString(n);
@@ -384,7 +395,7 @@ static bool is_array(CXCursor decl) {
 
 static ir_event *global_event(lower *L, const gref *g, gc_loc loc, int access, const char *macro) {
   ir_event *e = lower_new_event(L, EV_GLOBAL, loc);
-  e->gil_only = gil_only_at(L, g->f, g->off);
+  e->gil_only = g->decl_gil_only || gil_only_at(L, g->f, g->off);
   e->callee = g->name;
   e->callee_usr = g->key;
   e->gaccess = (uint8_t)access;
