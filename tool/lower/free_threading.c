@@ -463,13 +463,15 @@ void ft_lower_ref(lower *L, CXCursor ref) {
   if (!global_of(L, decl, &g)) return;
   const char *macro = lower_macro_at(L, xf, xoff);
   int access = GA_READ;
+  bool addr = false;
   if (writer)
     access = GA_WRITE;
-  else if (is_array(decl) || address_taken(L, f, off))
+  else if ((addr = address_taken(L, f, off)) || is_array(decl))
     access = GA_ADDR;
   g.f = f;
   g.off = off;
-  global_event(L, &g, loc, access, macro);
+  ir_event *e = global_event(L, &g, loc, access, macro);
+  if (addr) e->gflags |= GF_ADDRESS_OF;
 }
 
 /* Children of a cursor (small: a store target's parts). */
@@ -679,9 +681,81 @@ static const char *expr_text(lower *L, CXCursor e) {
   return ok && n ? arena_strndup(lower_arena(L), buf, n) : NULL;
 }
 
+#define PARSE_ARGS_MAX 64   /* the pointers a PyArg_Parse format is followed by */
+
+/* The functions that store through the pointers they are given, by a
+ * format: where the format is (-1: none, every pointer is an output) and
+ * the first pointer. */
+static bool arg_parser(const char *name, int *fmt, int *first) {
+  static const struct { const char *name; int fmt, first; } rows[] = {
+    {"PyArg_ParseTuple", 1, 2}, {"_PyArg_ParseTuple_SizeT", 1, 2}, {"PyArg_Parse", 1, 2},
+    {"_PyArg_Parse_SizeT", 1, 2}, {"PyArg_ParseTupleAndKeywords", 2, 4},
+    {"_PyArg_ParseTupleAndKeywords_SizeT", 2, 4}, {"PyArg_UnpackTuple", -1, 4}, {NULL, 0, 0},
+  };
+  for (int i = 0; name && rows[i].name; i++)
+    if (!strcmp(name, rows[i].name)) { *fmt = rows[i].fmt; *first = rows[i].first; return true; }
+  return false;
+}
+
+/* Which of the pointers after a PyArg_Parse format are outputs: 'O!' and
+ * 'O&' are first given a type and a converter, 'es' an encoding. Returns
+ * how many pointers the format takes, -1 when it is not understood. */
+static int format_outputs(const char *f, bool *out, int max) {
+  int k = 0;
+#define PUT(w) do { if (k >= max) return -1; out[k++] = (w); } while (0)
+  for (size_t i = 0; f[i] && f[i] != ':' && f[i] != ';'; i++) {
+    char c = f[i];
+    if (c == '|' || c == '$' || c == '(' || c == ')') continue;
+    if (c == 'O' && (f[i + 1] == '!' || f[i + 1] == '&')) { PUT(false); PUT(true); i++; continue; }
+    if (c == 'e' && (f[i + 1] == 's' || f[i + 1] == 't')) {
+      PUT(false); PUT(true); i++;
+      if (f[i + 1] == '#') { PUT(true); i++; }
+      continue;
+    }
+    if (strchr("szyuZUw", c) && (f[i + 1] == '#' || f[i + 1] == '*')) {
+      PUT(true);
+      if (f[i + 1] == '#') PUT(true);
+      i++;
+      continue;
+    }
+    if (!strchr("bBhHiIlkLKncCfdDpOSYUszyuZ", c)) return -1;
+    PUT(true);
+  }
+#undef PUT
+  return k;
+}
+
+/* Is the argument ARG of CALL an output of the arg parser (by the format)? */
+static bool parser_output(CXCursor call, int fmt, int first, int arg) {
+  if (arg < first) return false;
+  if (fmt < 0) return true;
+  CXCursor fc = strip_expr(clang_Cursor_getArgument(call, (unsigned)fmt));
+  if (clang_getCursorKind(fc) != CXCursor_StringLiteral) return false;
+  /* the literal as libclang spells it: quoted, its pieces joined */
+  CXString sp = clang_getCursorSpelling(fc);
+  const char *q = clang_getCString(sp);
+  bool out[PARSE_ARGS_MAX];
+  int n = -1;
+  char f[256];
+  size_t len = q ? strlen(q) : 0;
+  if (len >= 2 && q[0] == '"' && q[len - 1] == '"' && len - 2 < sizeof f && !memchr(q, '\\', len)) {
+    memcpy(f, q + 1, len - 2);
+    f[len - 2] = 0;
+    n = format_outputs(f, out, PARSE_ARGS_MAX);
+  }
+  clang_disposeString(sp);
+  return n >= 0 && arg - first < n && out[arg - first];
+}
+
+static bool loc_within(gc_loc x, gc_loc s, gc_loc e) {
+  if (!x.file || !s.file || !e.file || strcmp(x.file, s.file) || strcmp(x.file, e.file)) return false;
+  bool after = x.line > s.line || (x.line == s.line && x.col >= s.col);
+  bool before = x.line < e.line || (x.line == e.line && x.col <= e.col);
+  return after && before;
+}
+
 static bool wants_args(const ir_event *e) {
   if (e->api && (e->api->effect == FX_CS_BEGIN)) return true;
-  return ft_borrowed_lookup(e->callee) != NULL || ft_mutator_arg(e->callee) >= 0;
 }
 
 void ft_lower_call(lower *L, CXCursor call, ir_event *e, CXFile f, unsigned off) {
@@ -726,6 +800,20 @@ void ft_lower_call(lower *L, CXCursor call, ir_event *e, CXFile f, unsigned off)
           ev[i].gflags |= GF_CREATES_MODULE | (mf->phase == 1 ? GF_SINGLE_PHASE : 0);
           break;
         }
+    }
+  }
+  int fmt, first;
+  if (arg_parser(e->callee, &fmt, &first)) {
+    /* PyArg_ParseTuple(args, "O", &g) stores into g ("O!": not into the type given) */
+    for (int a = first; a < nargs; a++) {
+      CXSourceRange r = clang_getCursorExtent(clang_Cursor_getArgument(call, (unsigned)a));
+      gc_loc s0 = lower_loc(L, clang_getRangeStart(r), NULL, NULL), s1 = lower_loc(L, clang_getRangeEnd(r), NULL, NULL);
+      int n = 0;
+      ir_event *ev = lower_current_events(L, &n);
+      for (int i = n - 1; i >= 0; i--)
+        if (&ev[i] != e && ev[i].kind == EV_GLOBAL && ev[i].gaccess == GA_ADDR && (ev[i].gflags & GF_ADDRESS_OF) &&
+            loc_within(ev[i].loc, s0, s1) && parser_output(call, fmt, first, a))
+          ev[i].gaccess = GA_WRITE;
     }
   }
   if (ft_is_atomic(e->callee)) {

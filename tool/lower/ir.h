@@ -52,6 +52,7 @@ enum global_flags {       /* EV_GLOBAL: what the variable is */
                                PyModuleDef_Init) */
   GF_SINGLE_PHASE = 4096, /* GF_CREATES_MODULE: by single-phase initialisation (PyModule_Create) */
   GF_COMPOUND = 8192,     /* GA_WRITE: read and written at once (+=, ++) */
+  GF_ADDRESS_OF = 16384,  /* GA_ADDR: its address is taken ('&g'), not an array decaying */
 };
 
 enum call_ft_flags {      /* EV_CALL, EV_OBJMACRO and EV_ESCAPE: gflags (free threading) */
