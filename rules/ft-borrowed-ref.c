@@ -60,7 +60,12 @@ void ft_borrowed_ref_on_api_use(check_ctx *c, const check_event *ev) {
   /* held in a member, a global, a call's result: only if the program changes
    * one held so (numpy's dtype fields are filled once, by their creator) */
   check_access changed = {-1, NULL};
-  if (b->kind != FTB_ALWAYS && check_container_changed(c, obj, ev->ev_id, &changed) == 0) return;
+  int held = b->kind != FTB_ALWAYS ? check_container_changed(c, obj, ev->ev_id, &changed) : 1;
+  if (held == 0) return;
+  /* a local or parameter that only holds such containers (fields = dtype->fields) */
+  if (held < 0 && check_container_held_unchanged(c, e, b->container_arg)) return;
+  /* a dict lookup only compared (d[k] == Py_None): no reference is used */
+  if (e->kind == EV_CALL && (e->gflags & CF_IDENTITY_ONLY)) return;
   const char *name = check_event_name(e);
   gc_finding *f;
   if (b->kind == FTB_ITERATE)

@@ -289,6 +289,94 @@ static PyObject *ok_default_build_only(PyObject *self, PyObject *list) {
   return item;
 }
 
+/* a static helper every caller hands a new list of its own */
+static PyObject *first_of(PyObject *list) {
+  PyObject *v = PyList_GetItem(list, 0);
+  Py_XINCREF(v);
+  return v;
+}
+
+static PyObject *ok_new_list_to_helper(PyObject *self, PyObject *item) {
+  PyObject *list = PyList_New(0);
+  if (list == NULL || PyList_Append(list, item) < 0) {
+    Py_XDECREF(list);
+    return NULL;
+  }
+  PyObject *first = first_of(list);
+  Py_DECREF(list);
+  return first;
+}
+
+/* one caller hands it the list it was given: reported */
+static PyObject *last_of(PyObject *list) {
+  PyObject *v = PyList_GetItem(list, PyList_GET_SIZE(list) - 1); // expected-warning{{'PyList_GetItem' returns a borrowed reference from 'list'}}
+  Py_XINCREF(v);
+  return v;
+}
+
+static PyObject *ok_new_list_to_shared_helper(PyObject *self, PyObject *item) {
+  PyObject *list = PyList_New(0);
+  if (list == NULL || PyList_Append(list, item) < 0) {
+    Py_XDECREF(list);
+    return NULL;
+  }
+  PyObject *last = last_of(list);
+  Py_DECREF(list);
+  return last;
+}
+
+static PyObject *bad_callers_list_to_helper(PyObject *self, PyObject *list) { return last_of(list); }
+
+/* a dict lookup only compared: no reference is used, nothing to free */
+static PyObject *ok_only_compared(PyObject *m, PyObject *key) {
+  state *st = PyModule_GetState(m);
+  if (PyDict_GetItem(st->registry, key) == Py_None)
+    Py_RETURN_NONE;
+  if (NULL != PyDict_GetItemString(st->registry, "x") && PyDict_GetItem(st->registry, key) != NULL)
+    Py_RETURN_TRUE;
+  Py_RETURN_FALSE;
+}
+
+/* kept, then compared: the kept reference is what is reported */
+static PyObject *bad_kept_then_compared(PyObject *m, PyObject *key) {
+  state *st = PyModule_GetState(m);
+  PyObject *v = PyDict_GetItem(st->registry, key); // expected-warning{{from 'st->registry'}}
+  if (v == Py_None)
+    Py_RETURN_NONE;
+  Py_XINCREF(v);
+  return v;
+}
+
+/* a list's item read by the macro with a stale index: the read itself races */
+static PyObject *bad_list_item_compared(PyObject *m, PyObject *obj) {
+  state *st = PyModule_GetState(m);
+  return PyBool_FromLong(PyList_GET_ITEM(st->items, 0) == obj); // expected-warning{{from 'st->items'}}
+}
+
+/* the running frame's locals, through a helper: this thread's own */
+static PyObject *frame_locals(void) { return PyEval_GetLocals(); }
+
+static PyObject *ok_frame_locals(PyObject *self, PyObject *unused) {
+  PyObject *locals = frame_locals();
+  if (locals == NULL)
+    return NULL;
+  PyObject *v = PyDict_GetItemString(locals, "self");
+  Py_XINCREF(v);
+  return v;
+}
+
+/* the globals are the module's dict, which other threads share */
+static PyObject *frame_globals(void) { return PyEval_GetGlobals(); }
+
+static PyObject *bad_frame_globals(PyObject *self, PyObject *unused) {
+  PyObject *globals = frame_globals();
+  if (globals == NULL)
+    return NULL;
+  PyObject *v = PyDict_GetItemString(globals, "x"); // expected-warning{{from 'globals'}}
+  Py_XINCREF(v);
+  return v;
+}
+
 static PyMethodDef methods[] = {
     {"register", register_, METH_VARARGS, NULL},
     {"bad_dict_in_state", bad_dict_in_state, METH_O, NULL},
@@ -317,6 +405,14 @@ static PyMethodDef methods[] = {
     {"ok_thread_dict", ok_thread_dict, METH_NOARGS, NULL},
     {"ok_versions_before_313", ok_versions_before_313, METH_O, NULL},
     {"ok_default_build_only", ok_default_build_only, METH_O, NULL},
+    {"ok_new_list_to_helper", ok_new_list_to_helper, METH_O, NULL},
+    {"ok_new_list_to_shared_helper", ok_new_list_to_shared_helper, METH_O, NULL},
+    {"bad_callers_list_to_helper", bad_callers_list_to_helper, METH_O, NULL},
+    {"ok_only_compared", ok_only_compared, METH_O, NULL},
+    {"bad_kept_then_compared", bad_kept_then_compared, METH_O, NULL},
+    {"bad_list_item_compared", bad_list_item_compared, METH_O, NULL},
+    {"ok_frame_locals", ok_frame_locals, METH_NOARGS, NULL},
+    {"bad_frame_globals", bad_frame_globals, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

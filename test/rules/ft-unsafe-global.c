@@ -195,6 +195,24 @@ static PyObject *ok_start_thread(PyObject *self, PyObject *unused) {
 /* not reached from Python: not reported (precision before recall) */
 static void never_called(void) { counter = 0; }
 
+/* PyArg_ParseTuple stores through the addresses it is given ... */
+static PyObject *hook;
+static PyObject *bad_parsed_into_static(PyObject *self, PyObject *args) {
+  if (!PyArg_ParseTuple(args, "O", &hook)) // expected-warning{{static 'hook' is written in 'bad_parsed_into_static' with no lock held}}
+    return NULL;
+  Py_RETURN_NONE;
+}
+
+/* ... but not through the type an 'O!' checks against */
+static PyTypeObject Thing_Type;
+static PyObject *ok_type_checked(PyObject *self, PyObject *args) {
+  PyObject *thing;
+  int n;
+  if (!PyArg_ParseTuple(args, "O!|i:check", &Thing_Type, &thing, &n))
+    return NULL;
+  return PyLong_FromLong(n);
+}
+
 static PyMethodDef methods[] = {
     {"bad_lazy_cache", bad_lazy_cache, METH_NOARGS, NULL},
     {"bad_counter", bad_counter, METH_NOARGS, NULL},
@@ -216,6 +234,8 @@ static PyMethodDef methods[] = {
     {"ok_reads", ok_reads, METH_NOARGS, NULL},
     {"ok_default_build_only", ok_default_build_only, METH_NOARGS, NULL},
     {"ok_start_thread", ok_start_thread, METH_NOARGS, NULL},
+    {"bad_parsed_into_static", bad_parsed_into_static, METH_VARARGS, NULL},
+    {"ok_type_checked", ok_type_checked, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -57,7 +57,7 @@
 
 /* Bump whenever the payload's layout changes (the executable's hash also
  * keeps entries of another build from being used). */
-#define CACHE_FORMAT 3
+#define CACHE_FORMAT 4
 #define HEADER_SIZE 32
 #define END_MARK 0x21444e45u          /* "END!" */
 #define MAX_ENTRY ((size_t)1 << 30)   /* larger is not ours */
@@ -70,7 +70,7 @@
  * the new pointer in enc_* and dec_*, and update the size here. */
 #if defined(__x86_64__) && defined(__LP64__)
 _Static_assert(sizeof(gc_loc) == 16, "gc_loc changed: update cache.c");
-_Static_assert(sizeof(ir_event) == 200, "ir_event changed: update cache.c");
+_Static_assert(sizeof(ir_event) == 208, "ir_event changed: update cache.c");
 _Static_assert(sizeof(ir_cond) == 48, "ir_cond changed: update cache.c");
 _Static_assert(sizeof(ir_edge) == 8, "ir_edge changed: update cache.c");
 _Static_assert(sizeof(ir_block) == 64, "ir_block changed: update cache.c");
@@ -408,6 +408,7 @@ static void enc_event(enc *e, const ir_event *v) {
   for (int i = 0; i < IR_MAX_ARGS; i++) enc_str(e, v->argtext[i]);
   enc_str(e, v->slot);
   enc_str(e, v->callee_header);
+  enc_str(e, v->held);
   if (v->kind == EV_FNREF && v->fnref) {
     const ir_fnref *r = v->fnref;
     enc_raw(e, r, sizeof *r);
@@ -667,6 +668,7 @@ static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   for (int i = 0; i < IR_MAX_ARGS; i++) v->argtext[i] = dec_str(d);
   v->slot = dec_str(d);
   v->callee_header = dec_str(d);
+  v->held = dec_str(d);
   if (v->kind == EV_FNREF && v->fnref) {
     ir_fnref *fr = dec_raw(d, sizeof *fr, 1);
     if (fr) {

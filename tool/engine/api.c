@@ -88,6 +88,11 @@ static const ft_mutator_fact ft_mutator_rows[] = {
 #include "api.def"
 };
 
+static const ft_mutator_fact ft_publish_rows[] = {
+#define FT_PUBLISH(name, value_arg) { #name, value_arg },
+#include "api.def"
+};
+
 static const ft_lock_fact ft_lock_rows[] = {
 #define FT_LOCK(name, acquire) { #name, (acquire) != 0 },
 #include "api.def"
@@ -118,7 +123,7 @@ static strmap registrar_table, hook_table, signal_safe_table, runs_before_return
 static strmap api_table, objmacro_table, blocking_table, thread_creator_table,
     noreturn_table;
 static strmap ft_borrowed_table, ft_fresh_table, ft_lock_table, ft_module_table, ft_writer_table,
-    ft_mutator_table;
+    ft_mutator_table, ft_publish_table;
 static pthread_once_t built_once = PTHREAD_ONCE_INIT;
 
 /* The first row of a name wins. */
@@ -160,6 +165,8 @@ static void build_tables(void) {
     put_first(&ft_fresh_table, ft_fresh_rows[i], ft_fresh_rows[i]);
   for (size_t i = 0; i < COUNT(ft_mutator_rows); i++)
     put_first(&ft_mutator_table, ft_mutator_rows[i].name, &ft_mutator_rows[i]);
+  for (size_t i = 0; i < COUNT(ft_publish_rows); i++)
+    put_first(&ft_publish_table, ft_publish_rows[i].name, &ft_publish_rows[i]);
   for (size_t i = 0; i < COUNT(ft_lock_rows); i++)
     put_first(&ft_lock_table, ft_lock_rows[i].name, &ft_lock_rows[i]);
   for (size_t i = 0; i < COUNT(ft_module_rows); i++)
@@ -251,6 +258,12 @@ bool ft_is_fresh(const char *name) {
 int ft_mutator_arg(const char *name) {
   ensure_built();
   const ft_mutator_fact *f = table_get(&ft_mutator_table, name);
+  return f ? f->arg : -1;
+}
+
+int ft_publish_arg(const char *name) {
+  ensure_built();
+  const ft_mutator_fact *f = table_get(&ft_publish_table, name);
   return f ? f->arg : -1;
 }
 

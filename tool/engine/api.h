@@ -166,6 +166,9 @@ const ft_borrowed_fact *ft_borrowed_lookup(const char *name);
 bool ft_is_fresh(const char *name);            /* returns an object no other thread sees yet */
 /* Changes the container given as the returned argument, or -1. */
 int ft_mutator_arg(const char *name);
+/* Hands the object given as the returned argument to Python code (a module
+ * attribute ...), or -1. */
+int ft_publish_arg(const char *name);
 const ft_lock_fact *ft_lock_lookup(const char *name);
 bool ft_is_atomic(const char *name);           /* an atomic operation (by prefix) */
 const ft_module_fact *ft_module_lookup(const char *name);

@@ -178,6 +178,11 @@ int check_global_uses(check_ctx *c, const char *key, check_access *out, int max)
  * it never does (only its creator fills it), -1 when it is held otherwise
  * (a local, a parameter: not known). */
 int check_container_changed(check_ctx *c, const char *text, int ev_id, check_access *where);
+/* The container argument ARG of E is a local or a parameter that only ever
+ * holds containers held in a member or a global nothing in the program
+ * changes (fields = dtype->fields), or, for a parameter of a static
+ * function, what every call passes is held so (ir_event.held). */
+bool check_container_held_unchanged(check_ctx *c, const ir_event *e, int arg);
 /* The branch on this path, in this function, taken because the variable
  * NAME was unset ('if (!cache)', 'if (cache == NULL)', 'cache || ...'): the
  * mark of lazy initialisation. Its condition, or NULL. */

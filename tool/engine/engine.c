@@ -1193,6 +1193,7 @@ static void run(check_ctx *c) {
       if (c->args[i].value_eq || vi != VALUE_OTHER) { init.k.v[v].value = vi; init.k.v[v].value_eq = c->args[i].value_eq; }
     }
   }
+  ft_at_entry(c, &init);   /* free threading: parameters every caller gives a new container in */
   push_node(c, NULL, c->fn->entry, &init, -1, false);
   pstate *cur = xmalloc(sizeof(pstate) * WALK_MAX_SPLIT), *nxt = xmalloc(sizeof(pstate) * WALK_MAX_SPLIT);
   while (c->nwork > 0 && !c->gave_up) {

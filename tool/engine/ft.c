@@ -59,7 +59,18 @@ struct ft_program {
   int nmods;
   bool any_declared;
   strmap changed;          /* container shape (shape_of) -> ft_use*: where the program changes one */
+  strmap published;        /* container shapes handed to Python code (a module attribute) */
+  /* the parameters of a static function, by what every call passes */
+  ft_use **sites;          /* per function: the calls of it (caller, event) */
+  int *nsites;
+  bool *addr_taken;        /* per function: its address is taken (a pointer may call it) */
+  uint8_t *pstable;        /* per function: bit i, every call passes a container held unchanged */
+  uint8_t **seen;          /* per function, per event: SITE_FRESH/SITE_SHARED bits of each argument */
+  bool *walked;            /* per function: a walk of it went to the end (its calls are all seen) */
 };
+
+#define SITE_FRESH(i) (1u << (i))         /* a walk passed a new container of the caller's as argument i */
+#define SITE_SHARED(i) (1u << (4 + (i)))  /* ... passed something else */
 
 /* ---------- container shapes ---------- */
 
@@ -98,6 +109,39 @@ static bool shape_of(const ir_block *b, int i, const char *text, char *out, size
     }
   return false;
 }
+
+#define HELD_SHAPES 8
+
+/* The shapes argument I is held as (ir_event.held, "I=S,S I=S"), copied
+ * into OUT; -1 when the event says nothing of it. */
+static int held_arg(const char *held, int i, char out[][SHAPE_MAX], int max) {
+  if (!held) return -1;
+  for (const char *p = held; *p;) {
+    char *end;
+    long a = strtol(p, &end, 10);
+    if (end == p || *end != '=') return -1;
+    p = end + 1;
+    int n = 0;
+    for (;;) {
+      size_t k = 0;
+      while (p[k] && p[k] != ',' && p[k] != ' ') k++;
+      if (a == i && n < max && k < SHAPE_MAX) {
+        memcpy(out[n], p, k);
+        out[n++][k] = 0;
+      } else if (a == i) {
+        return -1;
+      }
+      p += k;
+      if (*p != ',') break;
+      p++;
+    }
+    if (a == i) return n;
+    while (*p == ' ') p++;
+  }
+  return -1;
+}
+
+static bool init_only(const struct ft_program *ft, int f) { return (ft->fn[f] & (FTF_INIT | FTF_PY)) == FTF_INIT; }
 
 /* ---------- building ---------- */
 
@@ -271,6 +315,147 @@ static void add_module(struct ft_program *ft, const engine_program *p, const cha
   ft->mods[ft->nmods++] = m;
 }
 
+static void mark_changed(struct ft_program *ft, const char *shape, int f, const ir_event *e) {
+  /* module initialisation fills what no other thread sees yet, unless it
+   * hands it to Python code too (a module attribute Python changes) */
+  if (init_only(ft, f) && !strmap_get(&ft->published, shape)) return;
+  void **slot = strmap_at(&ft->changed, shape);
+  if (!*slot) {
+    ft_use *u = arena_alloc(&ft->changed.A, sizeof *u);
+    *u = (ft_use){f, e};
+    *slot = u;
+  }
+}
+
+typedef struct pmut { int fn, param; const ir_event *e; } pmut;
+
+/* The shapes the containers that events E_ARG (ft_mutator_arg, or
+ * ft_publish_arg) work on are held as: as written, or, for a local, what
+ * it copies; for a parameter, what the calls pass there (to a fixed point
+ * through the callers' own parameters). PUBLISH: into ft->published, else
+ * ft->changed (where: the event). */
+static void collect_shapes(const engine_program *p, struct ft_program *ft, int (*e_arg)(const char *), bool publish) {
+  VEC(pmut) work = {0};
+  arena A = {0};
+  char sh[HELD_SHAPES][SHAPE_MAX];
+#define NOTE(shape, f, e) \
+  (publish ? (void)(*strmap_at(&ft->published, (shape)) = (void *)1) : mark_changed(ft, (shape), (f), (e)))
+  for (int f = 0; f < p->nfuncs; f++) {
+    const ir_func *fn = p->funcs[f];
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++) {
+        const ir_event *e = &fn->blocks[b].ev[i];
+        int a = (e->kind == EV_CALL || e->kind == EV_OBJMACRO) && !(e->gflags & CF_FILLS_NEW) ? e_arg(e->callee) : -1;
+        if (a < 0 || a >= IR_MAX_ARGS) continue;
+        char shape[SHAPE_MAX];
+        if (shape_of(&fn->blocks[b], i, e->argtext[a], shape, sizeof shape)) NOTE(shape, f, e);
+        int ns = held_arg(e->held, a, sh, HELD_SHAPES);
+        for (int k = 0; k < ns; k++) {
+          if (!strncmp(sh[k], "p:", 2)) vec_push(&A, work, ((pmut){f, atoi(sh[k] + 2), e}));
+          else NOTE(sh[k], f, e);
+        }
+      }
+  }
+  /* through a parameter: what each call passes there, once per (function, parameter) */
+  uint8_t *done = xcalloc((size_t)p->nfuncs + 1, 1);
+  for (int w = 0; w < work.n; w++) {
+    pmut m = work.v[w];
+    if (m.param < 0 || m.param >= 8 || (done[m.fn] >> m.param) & 1u) continue;
+    done[m.fn] |= (uint8_t)(1u << m.param);
+    for (int s = 0; s < ft->nsites[m.fn]; s++) {
+      const ft_use *u = &ft->sites[m.fn][s];
+      int ns = held_arg(u->e->held, m.param, sh, HELD_SHAPES);
+      for (int k = 0; k < ns; k++) {
+        if (!strncmp(sh[k], "p:", 2)) vec_push(&A, work, ((pmut){u->fn, atoi(sh[k] + 2), u->e}));
+        else NOTE(sh[k], u->fn, u->e);   /* where: the call that hands it over */
+      }
+    }
+  }
+#undef NOTE
+  free(done);
+  arena_free(&A);
+}
+
+static bool eligible(const engine_program *p, const struct ft_program *ft, int f) {
+  return f >= 0 && f < ft->nfuncs && p->funcs[f]->is_static && !(ft->fn[f] & FTF_PYROOT) && !ft->addr_taken[f] &&
+         ft->nsites[f] > 0;
+}
+
+/* Is every shape argument I of the call U passes held unchanged (a member
+ * or global nothing changes, a parameter of the caller that is itself)? */
+static bool site_stable(const struct ft_program *ft, const ft_use *u, int i) {
+  if (i < u->e->nargs && ((u->e->argnull >> i) & 1u)) return true;
+  char sh[HELD_SHAPES][SHAPE_MAX];
+  int ns = held_arg(u->e->held, i, sh, HELD_SHAPES);
+  if (ns <= 0) return false;
+  for (int k = 0; k < ns; k++) {
+    if (!strncmp(sh[k], "p:", 2)) {
+      int j = atoi(sh[k] + 2);
+      if (j < 0 || j >= IR_MAX_ARGS || !((ft->pstable[u->fn] >> j) & 1u)) return false;
+    } else if (strmap_get(&ft->changed, sh[k])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The calls of each function, whose address is taken, and the parameters
+ * every call passes an unchanged container in. */
+static void params_build(const engine_program *p, struct ft_program *ft, ir_tu *const *units, int nunits) {
+  int n = p->nfuncs;
+  ft->sites = xcalloc((size_t)n + 1, sizeof(ft_use *));
+  ft->nsites = xcalloc((size_t)n + 1, sizeof(int));
+  ft->addr_taken = xcalloc((size_t)n + 1, sizeof(bool));
+  ft->pstable = xcalloc((size_t)n + 1, 1);
+  ft->seen = xcalloc((size_t)n + 1, sizeof(uint8_t *));
+  ft->walked = xcalloc((size_t)n + 1, sizeof(bool));
+  int *cap = xcalloc((size_t)n + 1, sizeof(int));
+  for (int f = 0; f < n; f++) {
+    const ir_func *fn = p->funcs[f];
+    int nev = 0;
+    for (int b = 0; b < fn->nblocks; b++) nev += fn->blocks[b].nev;
+    ft->seen[f] = xcalloc((size_t)nev + 1, 1);
+    for (int b = 0; b < fn->nblocks; b++)
+      for (int i = 0; i < fn->blocks[b].nev; i++) {
+        const ir_event *e = &fn->blocks[b].ev[i];
+        int g = e->callee_fn;
+        if (g < 0 || g >= n) continue;
+        if (e->kind == EV_FNREF) { ft->addr_taken[g] = true; continue; }
+        if (e->kind != EV_CALL) continue;
+        if (ft->nsites[g] == cap[g]) {
+          cap[g] = cap[g] ? cap[g] * 2 : 4;
+          ft->sites[g] = xrealloc(ft->sites[g], sizeof(ft_use) * (size_t)cap[g]);
+        }
+        ft->sites[g][ft->nsites[g]++] = (ft_use){f, e};
+      }
+  }
+  free(cap);
+  /* named by a table or any initializer: called through a pointer */
+  for (int t = 0; t < nunits; t++)
+    for (int i = 0; i < units[t]->nglobals; i++)
+      for (int r = 0; r < units[t]->globals[i].nrefs; r++) {
+        int f = fn_of(ft, units[t]->globals[i].refs[r]);
+        if (f >= 0) ft->addr_taken[f] = true;
+      }
+  collect_shapes(p, ft, ft_publish_arg, true);
+  collect_shapes(p, ft, ft_mutator_arg, false);
+  for (int round = 0; round < 8; round++) {
+    bool moved = false;
+    for (int f = 0; f < n; f++) {
+      if (!eligible(p, ft, f)) continue;
+      int np = p->funcs[f]->nparams < IR_MAX_ARGS ? p->funcs[f]->nparams : IR_MAX_ARGS;
+      for (int i = 0; i < np; i++) {
+        if ((ft->pstable[f] >> i) & 1u) continue;
+        bool all = true;
+        for (int s = 0; s < ft->nsites[f] && all; s++)
+          all = init_only(ft, ft->sites[f][s].fn) || site_stable(ft, &ft->sites[f][s], i);
+        if (all) { ft->pstable[f] |= (uint8_t)(1u << i); moved = true; }
+      }
+    }
+    if (!moved) break;
+  }
+}
+
 struct ft_program *ft_build(const engine_program *p, ir_tu *const *units, int nunits) {
   struct ft_program *ft = xcalloc(1, sizeof *ft);
   int n = p->nfuncs;
@@ -353,24 +538,9 @@ struct ft_program *ft_build(const engine_program *p, ir_tu *const *units, int nu
     for (int i = 0; i < ft->nmods; i++)
       if (ft->mods[i].creator >= 0) ft->fn[ft->mods[i].creator] |= FTF_SCOPE;
   lock_helpers(p, ft);
-  /* containers the program changes, by how they are held */
-  for (int f = 0; f < n; f++) {
-    const ir_func *fn = p->funcs[f];
-    for (int b = 0; b < fn->nblocks; b++)
-      for (int i = 0; i < fn->blocks[b].nev; i++) {
-        const ir_event *e = &fn->blocks[b].ev[i];
-        int a = (e->kind == EV_CALL || e->kind == EV_OBJMACRO) && !(e->gflags & CF_FILLS_NEW)
-                    ? ft_mutator_arg(e->callee) : -1;
-        char shape[SHAPE_MAX];
-        if (a < 0 || a >= IR_MAX_ARGS || !shape_of(&fn->blocks[b], i, e->argtext[a], shape, sizeof shape)) continue;
-        void **slot = strmap_at(&ft->changed, shape);
-        if (!*slot) {
-          ft_use *u = arena_alloc(&ft->changed.A, sizeof *u);
-          *u = (ft_use){f, e};
-          *slot = u;
-        }
-      }
-  }
+  /* containers the program changes, by how they are held; not module
+   * initialisation, which runs before any other thread sees them */
+  params_build(p, ft, units, nunits);
   return ft;
 }
 
@@ -385,6 +555,17 @@ void ft_free(struct ft_program *ft) {
   strmap_free(&ft->gvars);
   strmap_free(&ft->fnkeys);
   strmap_free(&ft->changed);
+  strmap_free(&ft->published);
+  for (int f = 0; f < ft->nfuncs; f++) {
+    if (ft->sites) free(ft->sites[f]);
+    if (ft->seen) free(ft->seen[f]);
+  }
+  free(ft->sites);
+  free(ft->nsites);
+  free(ft->addr_taken);
+  free(ft->pstable);
+  free(ft->seen);
+  free(ft->walked);
   free(ft->fn);
   free(ft->py_from);
   free(ft->locks);
@@ -426,6 +607,26 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   /* how callers call a project function: with a lock held or not */
   if (ft && e->callee_fn >= 0 && e->callee_fn < ft->nfuncs && !k->approx)
     ft->calls_seen[e->callee_fn] |= k->ft.locks || k->cs.n ? CALLED_LOCKED : CALLED_UNLOCKED;
+  /* and with a new container of their own or not, argument by argument */
+  if (ft && e->kind == EV_CALL && e->callee_fn >= 0 && e->callee_fn < ft->nfuncs && !c->report && c->fi >= 0 &&
+      c->fi < ft->nfuncs) {
+    int id = 0;
+    for (int b = 0; b < c->fn->nblocks; b++) {
+      const ir_block *bl = &c->fn->blocks[b];
+      if (e >= bl->ev && e < bl->ev + bl->nev) {
+        id += (int)(e - bl->ev);
+        uint8_t bits = 0;
+        for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++) {
+          int v = e->argvar[i];
+          bool fresh = !k->approx && v >= 0 && ((k->ft.fresh >> v) & 1u);
+          bits |= (uint8_t)(fresh ? SITE_FRESH(i) : SITE_SHARED(i));
+        }
+        ft->seen[c->fi][id] |= bits;
+        break;
+      }
+      id += bl->nev;
+    }
+  }
   if (e->result_var >= 0) k->ft.fresh &= ~(1u << e->result_var);
   if (e->api && api_effect_acts(e->api->effect)) return;   /* GIL and thread-state calls: nothing more */
   const ft_lock_fact *lk = ft_lock_lookup(e->callee);
@@ -443,17 +644,68 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   if (e->result_var >= 0 && made) k->ft.fresh |= 1u << e->result_var;
 }
 
+/* Does the block return the result of its last call, a new container
+ * ('return PyList_New(n);', 'return make_list();')? */
+static bool returns_new(const check_ctx *c, const ir_block *b) {
+  for (int i = b->nev - 1; i >= 0; i--) {
+    const ir_event *e = &b->ev[i];
+    if (e->kind != EV_CALL) continue;
+    if (e->result_to != RES_RETURN) return false;
+    const struct ft_program *ft = c->p->ft;
+    return ft_is_fresh(e->callee) || (ft && e->callee_fn >= 0 && e->callee_fn < ft->nfuncs && ft->ret_fresh[e->callee_fn]);
+  }
+  return false;
+}
+
 void ft_at_exit(check_ctx *c, const pstate *s, const ir_block *b) {
   if (s->k.approx) return;
   c->ft_exits++;
-  if (b->ret_const == RET_ZERO || (b->ret_var >= 0 && ((s->k.ft.fresh >> b->ret_var) & 1u))) c->ft_fresh_exits++;
+  if (b->ret_const == RET_ZERO || (b->ret_var >= 0 && ((s->k.ft.fresh >> b->ret_var) & 1u)) ||
+      (b->ret_var < 0 && returns_new(c, b)))
+    c->ft_fresh_exits++;
 }
 
 void ft_summarized(check_ctx *c) {
   struct ft_program *ft = c->p->ft;
   if (!ft || c->fi < 0 || c->fi >= ft->nfuncs || c->args) return;
+  ft->walked[c->fi] = true;
   ft->ret_fresh[c->fi] = c->fn->ret_kind == RK_POINTER && c->ft_exits > 0 && c->ft_exits == c->ft_fresh_exits &&
                          c->ft_fresh_exits > 0;
+}
+
+/* The index of event E among its function's. */
+static int event_index(const ir_func *fn, const ir_event *e) {
+  int id = 0;
+  for (int b = 0; b < fn->nblocks; b++) {
+    if (e >= fn->blocks[b].ev && e < fn->blocks[b].ev + fn->blocks[b].nev) return id + (int)(e - fn->blocks[b].ev);
+    id += fn->blocks[b].nev;
+  }
+  return -1;
+}
+
+/* Does every call of F pass, as argument I, a new container of the
+ * caller's that it has not let escape, or one held unchanged (a walk of
+ * each caller went to the end: every path's call is seen)? */
+static bool param_unshared(const engine_program *p, const struct ft_program *ft, int f, int i) {
+  if (!eligible(p, ft, f) || i < 0 || i >= IR_MAX_ARGS) return false;
+  if ((ft->pstable[f] >> i) & 1u) return true;
+  for (int s = 0; s < ft->nsites[f]; s++) {
+    const ft_use *u = &ft->sites[f][s];
+    if (init_only(ft, u->fn) || site_stable(ft, u, i)) continue;
+    int id = ft->walked[u->fn] ? event_index(p->funcs[u->fn], u->e) : -1;
+    uint8_t bits = id >= 0 ? ft->seen[u->fn][id] : 0;
+    if (!(bits & SITE_FRESH(i)) || (bits & SITE_SHARED(i))) return false;
+  }
+  return true;
+}
+
+void ft_at_entry(check_ctx *c, pstate *s) {
+  const struct ft_program *ft = c->p->ft;
+  if (!ft || !c->report || c->args || c->fi < 0 || c->fi >= ft->nfuncs) return;
+  for (int i = 0; i < c->fn->nparams && i < IR_MAX_ARGS; i++) {
+    int v = c->fn->param_var[i];
+    if (v >= 0 && v < IR_MAX_VARS && param_unshared(c->p, ft, c->fi, i)) s->k.ft.fresh |= 1u << v;
+  }
 }
 
 void ft_after_assign(pstate *s, const ir_event *e) {
@@ -569,6 +821,22 @@ int check_container_changed(check_ctx *c, const char *text, int ev_id, check_acc
   if (!u) return 0;
   if (where) *where = (check_access){u->fn, u->e};
   return 1;
+}
+
+bool check_container_held_unchanged(check_ctx *c, const ir_event *e, int arg) {
+  const struct ft_program *ft = c->p->ft;
+  char sh[HELD_SHAPES][SHAPE_MAX];
+  int ns = ft && e ? held_arg(e->held, arg, sh, HELD_SHAPES) : -1;
+  if (ns <= 0 || c->fi < 0 || c->fi >= ft->nfuncs) return false;
+  for (int k = 0; k < ns; k++) {
+    if (!strncmp(sh[k], "p:", 2)) {
+      int j = atoi(sh[k] + 2);
+      if (j < 0 || j >= IR_MAX_ARGS || !((ft->pstable[c->fi] >> j) & 1u)) return false;
+    } else if (strmap_get(&ft->changed, sh[k])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 int check_modules_created(check_ctx *c, const check_module **out, int max) {

@@ -18,6 +18,10 @@ void ft_after_assign(pstate *s, const ir_event *e);
  * new container, as PyDict_New does. */
 void ft_at_exit(check_ctx *c, const pstate *s, const ir_block *b);
 void ft_summarized(check_ctx *c);
+/* The start of a walk that reports: a parameter of a static function every
+ * call passes a new container of the caller's (or one held unchanged) in
+ * holds one the function may borrow from, as a new container of its own. */
+void ft_at_entry(check_ctx *c, pstate *s);
 /* The tracked local a critical section's begin locks, or -1. */
 int ft_cs_object_var(const ir_event *e);
 

@@ -363,6 +363,7 @@ static void lower_kids(lower *L, int e) {
 /* local = expr: a call's result, a constant, another local's value. */
 static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
   int r = strip(L, rhs);
+  ft_lower_assign_local(L, v, nd(L, rhs)->c, local_of(L, rhs), is_null_const(L, rhs));   /* free threading */
   if (kind_of(L, r) == CXCursor_CallExpr) {
     lower_expr(L, rhs, RES_LOCAL, v);
     ir_event *e = add_event(L, EV_ASSIGN, loc);  /* kills conditions on v */
@@ -428,7 +429,11 @@ static void lower_binary(lower *L, int e, int res_to, int res_var) {
     lower_expr(L, a, RES_OTHER, -1);
     lower_expr(L, b, RES_OTHER, -1);
     int v = local_of(L, a);
-    if (v >= 0) { ir_event *ev = add_event(L, EV_ASSIGN, loc_later(e)); ev->var = (int16_t)v; }
+    if (v >= 0) {
+      ir_event *ev = add_event(L, EV_ASSIGN, loc_later(e));
+      ev->var = (int16_t)v;
+      ft_lower_assign_local(L, v, clang_getNullCursor(), -1, false);   /* free threading: not a copy */
+    }
     else ft_lower_store(L, nd(L, a)->c, node_loc(L, e), true);   /* free threading: a write to a global */
   } else if (o == OP_LAND || o == OP_LOR) {
     int join = new_block(L), rhs = new_block(L);
@@ -458,6 +463,7 @@ static void lower_unary(lower *L, int e) {
     if (v >= 0 && o == OP_INCDEC) {
       ir_event *a = add_event(L, EV_ASSIGN, loc_later(e));
       a->var = (int16_t)v;
+      ft_lower_assign_local(L, v, clang_getNullCursor(), -1, false);   /* free threading: not a copy */
     } else if (o == OP_INCDEC) {
       ft_lower_store(L, nd(L, k)->c, node_loc(L, e), true);   /* free threading */
     }

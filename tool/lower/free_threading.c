@@ -167,9 +167,15 @@ typedef struct gil_only_file {
   struct gil_only_file *next;
 } gil_only_file;
 
+/* A store to a raw local of the function being lowered: a copy of another
+ * local (src), or a value held as 'shape' ("m:NAME", "g:NAME"; "z" a null
+ * constant; "?" anything else). */
+typedef struct local_src { int var, src; const char *shape; } local_src;
+
 typedef struct ft_unit {
   gil_only_file *files;
   VEC(const char *) stored;   /* members the function being lowered stores (x->m = ...) */
+  VEC(local_src) srcs;        /* its stores to locals */
 } ft_unit;
 
 static ft_unit *unit_of(lower *L) {
@@ -350,6 +356,7 @@ static uint16_t type_flags(CXType t) {
 
 typedef struct gref {
   const char *key, *name;
+  bool decl_gil_only;     /* declared (or defined) where no free-threaded build compiles */
   uint16_t flags;
   CXFile f;               /* where it is used (global_event) */
   unsigned off;
@@ -371,6 +378,16 @@ static bool global_of(lower *L, CXCursor decl, gref *g) {
   if (clang_getCursorTLSKind(decl) != CXTLS_None) g->flags |= GF_THREAD_LOCAL;
   if (sc == CX_SC_Static) g->flags |= file_scope ? GF_STATIC : GF_LOCAL_STATIC;
   g->key = lower_decl_key(L, decl);
+  /* a variable declared only under '#ifndef Py_GIL_DISABLED' does not exist
+   * without the GIL: nor do its uses */
+  g->decl_gil_only = gil_only_at(L, f, o);
+  CXCursor def = clang_getCursorDefinition(decl);
+  if (!g->decl_gil_only && !clang_Cursor_isNull(def) && !clang_equalCursors(def, decl)) {
+    CXFile df = NULL;
+    unsigned dl, dc, dof;
+    clang_getFileLocation(clang_getCursorLocation(def), &df, &dl, &dc, &dof);
+    g->decl_gil_only = df && gil_only_at(L, df, dof);
+  }
   CXString n = clang_getCursorSpelling(decl);
   g->name = arena_strdup(lower_arena(L), clang_getCString(n) ? clang_getCString(n) : "");
   clang_disposeString(n);
@@ -384,7 +401,7 @@ static bool is_array(CXCursor decl) {
 
 static ir_event *global_event(lower *L, const gref *g, gc_loc loc, int access, const char *macro) {
   ir_event *e = lower_new_event(L, EV_GLOBAL, loc);
-  e->gil_only = gil_only_at(L, g->f, g->off);
+  e->gil_only = g->decl_gil_only || gil_only_at(L, g->f, g->off);
   e->callee = g->name;
   e->callee_usr = g->key;
   e->gaccess = (uint8_t)access;
@@ -452,13 +469,15 @@ void ft_lower_ref(lower *L, CXCursor ref) {
   if (!global_of(L, decl, &g)) return;
   const char *macro = lower_macro_at(L, xf, xoff);
   int access = GA_READ;
+  bool addr = false;
   if (writer)
     access = GA_WRITE;
-  else if (is_array(decl) || address_taken(L, f, off))
+  else if ((addr = address_taken(L, f, off)) || is_array(decl))
     access = GA_ADDR;
   g.f = f;
   g.off = off;
-  global_event(L, &g, loc, access, macro);
+  ir_event *e = global_event(L, &g, loc, access, macro);
+  if (addr) e->gflags |= GF_ADDRESS_OF;
 }
 
 /* Children of a cursor (small: a store target's parts). */
@@ -502,6 +521,8 @@ bool ft_lower_writer_addr(lower *L, CXCursor addrof, CXCursor operand, int var) 
   ir_event *e = lower_new_event(L, EV_ASSIGN, loc);
   e->var = (int16_t)var;
   e->val = !strcmp(m, "Py_CLEAR") ? VAL_ZERO : VAL_UNKNOWN;
+  ft_unit *u = unit_of(L);
+  vec_push(lower_arena(L), u->srcs, ((local_src){var, -1, e->val == VAL_ZERO ? "z" : "?"}));
   return true;
 }
 
@@ -668,9 +689,141 @@ static const char *expr_text(lower *L, CXCursor e) {
   return ok && n ? arena_strndup(lower_arena(L), buf, n) : NULL;
 }
 
+/* How a value is held, from its expression: "m:NAME" a member (x->NAME,
+ * x.NAME), "g:NAME" a variable of static storage of the project; NULL for
+ * anything else (a local, a call, an element, an address). */
+static const char *held_shape(lower *L, CXCursor e) {
+  e = strip_expr(e);
+  enum CXCursorKind k = clang_getCursorKind(e);
+  if (k == CXCursor_MemberRefExpr) {
+    CXString sp = clang_getCursorSpelling(e);
+    const char *n = clang_getCString(sp);
+    const char *r = n && n[0] ? arena_printf(lower_arena(L), "m:%s", n) : NULL;
+    clang_disposeString(sp);
+    return r;
+  }
+  gref g;
+  if (k == CXCursor_DeclRefExpr && global_of(L, clang_getCursorReferenced(e), &g))
+    return arena_printf(lower_arena(L), "g:%s", g.name);
+  return NULL;
+}
+
+void ft_lower_assign_local(lower *L, int var, CXCursor rhs, int src, bool nul) {
+  if (var < 0) return;
+  const char *shape = nul ? "z" : src >= 0 ? NULL : clang_Cursor_isNull(rhs) ? "?" : held_shape(L, rhs);
+  if (!nul && src < 0 && !shape) shape = "?";
+  vec_push(lower_arena(L), unit_of(L)->srcs, ((local_src){var, src, shape}));
+}
+
+/* Is the call at F:OFF .. F:END (the user's text, not a macro's body) only
+ * an operand of '==' or '!=': "f(...) == x", "x != f(...)", with nothing
+ * binding tighter around it? */
+static bool only_compared(lower *L, CXFile f, unsigned off, unsigned end) {
+  size_t size = 0;
+  const char *t = f ? clang_getFileContents(lower_cxtu(L), f, &size) : NULL;
+  if (!t || end > size || off >= end) return false;
+  size_t a = end;
+  while (a < size && (t[a] == ' ' || t[a] == '\t' || t[a] == '\n' || t[a] == '\r')) a++;
+  long b = (long)off - 1;
+  while (b >= 0 && (t[b] == ' ' || t[b] == '\t' || t[b] == '\n' || t[b] == '\r')) b--;
+  bool eq_after = a + 1 < size && (t[a] == '=' || t[a] == '!') && t[a + 1] == '=';
+  bool eq_before = b >= 1 && (t[b - 1] == '=' || t[b - 1] == '!') && t[b] == '=';
+  if (eq_after) {
+    /* the left operand: what comes before binds no tighter than '==' */
+    if (b < 0) return false;
+    char c = t[b];
+    if (c == '(' || c == ',' || c == ';' || c == '{' || c == '}' || c == '?' || c == ':') return true;
+    if (c == '=' && b >= 1 && !strchr("=!<>+-*/%&|^", t[b - 1])) return true;
+    if ((c == '&' || c == '|') && b >= 1 && t[b - 1] == c) return true;
+    return false;
+  }
+  if (eq_before) {
+    /* the right operand: what follows binds no tighter than '==' */
+    if (a >= size) return false;
+    char c = t[a];
+    if (c == ')' || c == ';' || c == ',' || c == '?' || c == ':') return true;
+    if ((c == '&' || c == '|') && a + 1 < size && t[a + 1] == c) return true;
+    return false;
+  }
+  return false;
+}
+
+#define PARSE_ARGS_MAX 64   /* the pointers a PyArg_Parse format is followed by */
+
+/* The functions that store through the pointers they are given, by a
+ * format: where the format is (-1: none, every pointer is an output) and
+ * the first pointer. */
+static bool arg_parser(const char *name, int *fmt, int *first) {
+  static const struct { const char *name; int fmt, first; } rows[] = {
+    {"PyArg_ParseTuple", 1, 2}, {"_PyArg_ParseTuple_SizeT", 1, 2}, {"PyArg_Parse", 1, 2},
+    {"_PyArg_Parse_SizeT", 1, 2}, {"PyArg_ParseTupleAndKeywords", 2, 4},
+    {"_PyArg_ParseTupleAndKeywords_SizeT", 2, 4}, {"PyArg_UnpackTuple", -1, 4}, {NULL, 0, 0},
+  };
+  for (int i = 0; name && rows[i].name; i++)
+    if (!strcmp(name, rows[i].name)) { *fmt = rows[i].fmt; *first = rows[i].first; return true; }
+  return false;
+}
+
+/* Which of the pointers after a PyArg_Parse format are outputs: 'O!' and
+ * 'O&' are first given a type and a converter, 'es' an encoding. Returns
+ * how many pointers the format takes, -1 when it is not understood. */
+static int format_outputs(const char *f, bool *out, int max) {
+  int k = 0;
+#define PUT(w) do { if (k >= max) return -1; out[k++] = (w); } while (0)
+  for (size_t i = 0; f[i] && f[i] != ':' && f[i] != ';'; i++) {
+    char c = f[i];
+    if (c == '|' || c == '$' || c == '(' || c == ')') continue;
+    if (c == 'O' && (f[i + 1] == '!' || f[i + 1] == '&')) { PUT(false); PUT(true); i++; continue; }
+    if (c == 'e' && (f[i + 1] == 's' || f[i + 1] == 't')) {
+      PUT(false); PUT(true); i++;
+      if (f[i + 1] == '#') { PUT(true); i++; }
+      continue;
+    }
+    if (strchr("szyuZUw", c) && (f[i + 1] == '#' || f[i + 1] == '*')) {
+      PUT(true);
+      if (f[i + 1] == '#') PUT(true);
+      i++;
+      continue;
+    }
+    if (!strchr("bBhHiIlkLKncCfdDpOSYUszyuZ", c)) return -1;
+    PUT(true);
+  }
+#undef PUT
+  return k;
+}
+
+/* Is the argument ARG of CALL an output of the arg parser (by the format)? */
+static bool parser_output(CXCursor call, int fmt, int first, int arg) {
+  if (arg < first) return false;
+  if (fmt < 0) return true;
+  CXCursor fc = strip_expr(clang_Cursor_getArgument(call, (unsigned)fmt));
+  if (clang_getCursorKind(fc) != CXCursor_StringLiteral) return false;
+  /* the literal as libclang spells it: quoted, its pieces joined */
+  CXString sp = clang_getCursorSpelling(fc);
+  const char *q = clang_getCString(sp);
+  bool out[PARSE_ARGS_MAX];
+  int n = -1;
+  char f[256];
+  size_t len = q ? strlen(q) : 0;
+  if (len >= 2 && q[0] == '"' && q[len - 1] == '"' && len - 2 < sizeof f && !memchr(q, '\\', len)) {
+    memcpy(f, q + 1, len - 2);
+    f[len - 2] = 0;
+    n = format_outputs(f, out, PARSE_ARGS_MAX);
+  }
+  clang_disposeString(sp);
+  return n >= 0 && arg - first < n && out[arg - first];
+}
+
+static bool loc_within(gc_loc x, gc_loc s, gc_loc e) {
+  if (!x.file || !s.file || !e.file || strcmp(x.file, s.file) || strcmp(x.file, e.file)) return false;
+  bool after = x.line > s.line || (x.line == s.line && x.col >= s.col);
+  bool before = x.line < e.line || (x.line == e.line && x.col <= e.col);
+  return after && before;
+}
+
 static bool wants_args(const ir_event *e) {
   if (e->api && (e->api->effect == FX_CS_BEGIN)) return true;
-  return ft_borrowed_lookup(e->callee) != NULL || ft_mutator_arg(e->callee) >= 0;
+  return ft_borrowed_lookup(e->callee) != NULL || ft_mutator_arg(e->callee) >= 0 || ft_publish_arg(e->callee) >= 0;
 }
 
 void ft_lower_call(lower *L, CXCursor call, ir_event *e, CXFile f, unsigned off) {
@@ -715,6 +868,42 @@ void ft_lower_call(lower *L, CXCursor call, ir_event *e, CXFile f, unsigned off)
           ev[i].gflags |= GF_CREATES_MODULE | (mf->phase == 1 ? GF_SINGLE_PHASE : 0);
           break;
         }
+    }
+  }
+  if (e->callee_usr && !e->python_api) {
+    /* a function of the project: how the arguments that are no locals are
+     * held (the locals': ft_lower_function, once all their stores are seen) */
+    CXCursor callee = clang_getCursorReferenced(call);
+    if (clang_Cursor_getStorageClass(callee) == CX_SC_Static) e->gflags |= CF_STATIC_CALLEE;
+    const char *held = NULL;
+    for (int i = 0; i < nargs && i < IR_MAX_ARGS; i++) {
+      const char *sh = e->argvar[i] < 0 ? held_shape(L, clang_Cursor_getArgument(call, (unsigned)i)) : NULL;
+      if (sh) held = arena_printf(lower_arena(L), "%s%s%d=%s", held ? held : "", held ? " " : "", i, sh);
+    }
+    e->held = held;
+  }
+  const ft_borrowed_fact *bf = ft_borrowed_lookup(e->callee);
+  if (bf && bf->kind == FTB_CONTAINER && (!strncmp(e->callee, "PyDict_", 7) || !strncmp(e->callee, "_PyDict_", 8)) &&
+      (!e->macro || !strcmp(e->macro, e->callee))) {
+    /* a dict lookup (the dict is locked during it) whose result is only
+     * compared: nothing is used after the lookup but the pointer's value */
+    CXFile ef = NULL;
+    unsigned l, c, end;
+    clang_getFileLocation(clang_getRangeEnd(clang_getCursorExtent(call)), &ef, &l, &c, &end);
+    if (ef && f && clang_File_isEqual(ef, f) && only_compared(L, f, off, end)) e->gflags |= CF_IDENTITY_ONLY;
+  }
+  int fmt, first;
+  if (arg_parser(e->callee, &fmt, &first)) {
+    /* PyArg_ParseTuple(args, "O", &g) stores into g ("O!": not into the type given) */
+    for (int a = first; a < nargs; a++) {
+      CXSourceRange r = clang_getCursorExtent(clang_Cursor_getArgument(call, (unsigned)a));
+      gc_loc s0 = lower_loc(L, clang_getRangeStart(r), NULL, NULL), s1 = lower_loc(L, clang_getRangeEnd(r), NULL, NULL);
+      int n = 0;
+      ir_event *ev = lower_current_events(L, &n);
+      for (int i = n - 1; i >= 0; i--)
+        if (&ev[i] != e && ev[i].kind == EV_GLOBAL && ev[i].gaccess == GA_ADDR && (ev[i].gflags & GF_ADDRESS_OF) &&
+            loc_within(ev[i].loc, s0, s1) && parser_output(call, fmt, first, a))
+          ev[i].gaccess = GA_WRITE;
     }
   }
   if (ft_is_atomic(e->callee)) {
@@ -895,6 +1084,115 @@ static bool text_mentions(lower *L, CXCursor c, const char *word) {
   return false;
 }
 
+#define HELD_MAX 8         /* shapes a local is held as */
+#define HELD_DEPTH 4       /* copies of copies followed */
+
+typedef struct held_set { const char *v[HELD_MAX]; int n; } held_set;
+
+static bool held_add(held_set *h, const char *shape) {
+  for (int i = 0; i < h->n; i++)
+    if (!strcmp(h->v[i], shape)) return true;
+  if (h->n == HELD_MAX) return false;
+  h->v[h->n++] = shape;
+  return true;
+}
+
+/* Everything the raw local V is given: its parameter's value ("p:I"), and
+ * what each store to it copies; false when any of it is not a member, a
+ * global or another such local (an address taken, a call's result ...). */
+static bool held_of(lower *L, int v, held_set *h, int depth) {
+  ft_unit *u = unit_of(L);
+  if (v < 0 || depth > HELD_DEPTH || lower_local_addr_taken(L, v)) return false;
+  if (v < lower_nparams(L) && !held_add(h, arena_printf(lower_arena(L), "p:%d", v))) return false;
+  for (int i = 0; i < u->srcs.n; i++) {
+    const local_src *s = &u->srcs.v[i];
+    if (s->var != v) continue;
+    if (s->src >= 0) {
+      if (s->src != v && !held_of(L, s->src, h, depth + 1)) return false;
+    } else if (!strcmp(s->shape, "?")) {
+      return false;
+    } else if (strcmp(s->shape, "z") && !held_add(h, s->shape)) {
+      return false;
+    }
+  }
+  return h->n > 0;
+}
+
+/* "I=S,S" for argument I held as the raw local V, or NULL; members this
+ * function stores itself left out when SKIP_STORED (a container it builds). */
+static const char *held_entry(lower *L, int i, int v, bool skip_stored) {
+  held_set h = {{0}, 0};
+  if (!held_of(L, v, &h, 0)) return NULL;
+  ft_unit *u = unit_of(L);
+  char buf[512];
+  size_t n = (size_t)snprintf(buf, sizeof buf, "%d=", i);
+  int kept = 0;
+  for (int k = 0; k < h.n; k++) {
+    bool stored = false;
+    for (int j = 0; skip_stored && !strncmp(h.v[k], "m:", 2) && j < u->stored.n; j++)
+      if (!strcmp(u->stored.v[j], h.v[k] + 2)) stored = true;
+    if (stored) continue;
+    int w = snprintf(buf + n, sizeof buf - n, "%s%s", kept ? "," : "", h.v[k]);
+    if (w < 0 || (size_t)w >= sizeof buf - n) return NULL;
+    n += (size_t)w;
+    kept++;
+  }
+  return kept ? arena_strdup(lower_arena(L), buf) : NULL;
+}
+
+static void held_append(lower *L, ir_event *e, const char *entry) {
+  if (entry) e->held = e->held ? arena_printf(lower_arena(L), "%s %s", e->held, entry) : entry;
+}
+
+/* Does some call in the function give the raw local V its value, of a
+ * function that makes a new container or of the project (it may)? */
+static bool may_hold_new(const ir_block *b, int nb, int v) {
+  for (int i = 0; i < nb; i++)
+    for (int k = 0; k < b[i].nev; k++) {
+      const ir_event *a = &b[i].ev[k];
+      if (a->kind == EV_CALL && a->result_var == v && (ft_is_fresh(a->callee) || (a->callee_usr && !a->python_api)))
+        return true;
+    }
+  return false;
+}
+
+/* How the containers the function borrows from, changes, or hands to a
+ * function of the project are held, when they are locals (ir_event.held). */
+static void held_events(lower *L, ir_func *f, ir_block *b, int nb) {
+  for (int i = 0; i < nb; i++)
+    for (int k = 0; k < b[i].nev; k++) {
+      ir_event *e = &b[i].ev[k];
+      if (e->kind != EV_CALL && e->kind != EV_OBJMACRO) continue;
+      const ft_borrowed_fact *bf = ft_borrowed_lookup(e->callee);
+      int m = ft_mutator_arg(e->callee), pa = ft_publish_arg(e->callee);
+      int a = bf ? bf->container_arg : m;
+      if (pa >= 0 && pa < IR_MAX_ARGS && pa != a && e->argvar[pa] >= 0)
+        held_append(L, e, held_entry(L, pa, e->argvar[pa], false));   /* handed to Python */
+      if (a >= 0 && a < IR_MAX_ARGS && e->argvar[a] >= 0) {
+        int v = e->argvar[a];
+        held_append(L, e, held_entry(L, a, v, !bf));
+        /* a static function's parameter borrowed from: followed, for what
+         * its callers pass (a new container of theirs) */
+        held_set h = {{0}, 0};
+        if (bf && f->is_static && held_of(L, v, &h, 0))
+          for (int j = 0; j < h.n; j++)
+            if (!strncmp(h.v[j], "p:", 2)) {
+              lower_mark_interesting(L, v);
+              lower_mark_interesting(L, atoi(h.v[j] + 2));
+            }
+        continue;
+      }
+      if (e->kind != EV_CALL || !e->callee_usr || e->python_api) continue;
+      for (int j = 0; j < e->nargs && j < IR_MAX_ARGS; j++) {
+        int v = e->argvar[j];
+        if (v < 0) continue;
+        held_append(L, e, held_entry(L, j, v, false));
+        /* a new container handed to a static helper: followed, for the helper */
+        if ((e->gflags & CF_STATIC_CALLEE) && may_hold_new(b, nb, v)) lower_mark_interesting(L, v);
+      }
+    }
+}
+
 void ft_lower_function(lower *L, CXCursor fn, ir_func *f) {
   int nb = 0;
   ir_block *b = lower_blocks(L, &nb);
@@ -933,6 +1231,7 @@ void ft_lower_function(lower *L, CXCursor fn, ir_func *f) {
         if (a->kind == EV_CALL && a->result_var == v && ft_is_fresh(a->callee)) lower_mark_interesting(L, v);
       }
   }
+  held_events(L, f, b, nb);
   /* changes to containers this function stored where they are held: building them */
   ft_unit *u = unit_of(L);
   for (int i = 0; i < nb && u->stored.n; i++)
@@ -945,6 +1244,7 @@ void ft_lower_function(lower *L, CXCursor fn, ir_func *f) {
         if (!strcmp(u->stored.v[j], last)) { e->gflags |= CF_FILLS_NEW; break; }
     }
   u->stored.n = 0;
+  u->srcs.n = 0;
 }
 
 /* ---------- variables at file scope: the module graph ---------- */

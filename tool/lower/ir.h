@@ -52,6 +52,7 @@ enum global_flags {       /* EV_GLOBAL: what the variable is */
                                PyModuleDef_Init) */
   GF_SINGLE_PHASE = 4096, /* GF_CREATES_MODULE: by single-phase initialisation (PyModule_Create) */
   GF_COMPOUND = 8192,     /* GA_WRITE: read and written at once (+=, ++) */
+  GF_ADDRESS_OF = 16384,  /* GA_ADDR: its address is taken ('&g'), not an array decaying */
 };
 
 enum call_ft_flags {      /* EV_CALL, EV_OBJMACRO and EV_ESCAPE: gflags (free threading) */
@@ -61,6 +62,9 @@ enum call_ft_flags {      /* EV_CALL, EV_OBJMACRO and EV_ESCAPE: gflags (free th
   CF_FILLS_NEW = 4,       /* changes a container this function itself stored where it is held
                              (x->m = PyDict_New(); PyDict_SetItem(x->m, ...)): building, not changing */
   CF_RETURNED = 8,        /* EV_ESCAPE: the local the block's return returns (handed to the caller) */
+  CF_IDENTITY_ONLY = 16,  /* EV_CALL of a dict lookup: its result is only an operand of '==' or '!='
+                             (PyDict_GetItem(d, k) == Py_None), never kept, dereferenced or passed on */
+  CF_STATIC_CALLEE = 32,  /* EV_CALL: the function called is static (only this unit calls it) */
 };
 
 typedef enum res_kind {   /* where a call's result goes */
@@ -147,6 +151,12 @@ typedef struct ir_event {
                              (#if PY_VERSION_HEX < 0x030D0000, #ifndef Py_GIL_DISABLED)
                              (set on EV_GLOBAL, borrowed-reference calls and macros) */
   uint16_t gflags;        /* EV_GLOBAL: global_flags; EV_CALL, EV_OBJMACRO: call_ft_flags */
+  const char *held;       /* free threading, EV_CALL and EV_OBJMACRO: how the arguments that are
+                             locals (and, for a call of a project function, the others) are held,
+                             "I=S,S I=S": argument I, the shapes of everything assigned to it
+                             ("m:NAME" a member, "g:NAME" a global, "p:J" the value of the
+                             function's parameter J); an argument missing when any of it is not
+                             known (an address taken, a call's result, another kind of value) */
 } ir_event;
 
 typedef enum cond_kind {

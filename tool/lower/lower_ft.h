@@ -52,6 +52,10 @@ ir_block *lower_blocks(lower *L, int *n);
 int lower_local_named(lower *L, const char *name);
 /* Makes a raw local worth a place in the engine's state. */
 void lower_mark_interesting(lower *L, int raw_var);
+/* Is the raw local's address taken (&x, not Py_CLEAR's own)? */
+bool lower_local_addr_taken(lower *L, int raw_var);
+/* The function's parameters: the raw locals 0 .. n-1, in order. */
+int lower_nparams(lower *L);
 
 /* ---- hooks, called by expr.c, stmt.c and unit.c ---- */
 
@@ -83,6 +87,11 @@ void ft_lower_region(lower *L, CXCursor compound, int region, bool begin);
  * PyMutex_Lock(m) #else nothing) is the lock it is in the free-threaded
  * build, judged by the macro's name (..._LOCK/ACQUIRE, ..._UNLOCK/RELEASE). */
 void ft_lower_null_stmt(lower *L, CXCursor stmt);
+/* lower_expr and lower_decl, a store to the raw local VAR: its value RHS
+ * (a null cursor: not a plain value, as for 'x += 1'), SRC the raw local
+ * it copies or -1, NUL a null constant. How a local is held (a copy of a
+ * member, of a global, of a parameter) is worked out from all of them. */
+void ft_lower_assign_local(lower *L, int var, CXCursor rhs, int src, bool nul);
 /* lower_function, before the locals are chosen (raw indices): the module
  * the function declares for, the locals the rules need followed. */
 void ft_lower_function(lower *L, CXCursor fn, ir_func *f);

@@ -292,6 +292,7 @@ void lower_decl(lower *L, int d) {
   int v = add_var(L, d);
   int init = init_of(L, d);
   if (init < 0) return;
+  ft_lower_assign_local(L, v, nd(L, init)->c, local_of(L, init), is_null_const(L, init));   /* free threading */
   if (kind_of(L, strip(L, init)) == CXCursor_InitListExpr) scan_local_init(L, d, init, v);
   gc_loc loc = loc_later(d);
   if (kind_of(L, strip(L, init)) == CXCursor_CallExpr) {

@@ -462,6 +462,8 @@ int lower_local_named(lower *L, const char *name) {
     if (!strcmp(L->vars.v[i].name, name)) return i;
   return -1;
 }
+bool lower_local_addr_taken(lower *L, int v) { return v >= 0 && v < L->vars.n && L->vars.v[v].addr_taken; }
+int lower_nparams(lower *L) { return L->nparams; }
 void lower_mark_interesting(lower *L, int v) {
   if (v >= 0 && v < L->vars.n) L->vars.v[v].interesting = true;
 }
