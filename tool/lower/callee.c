@@ -28,6 +28,13 @@ const callee_info *callee_of(lower *L, CXCursor decl) {
   return ci;
 }
 
+/* Is DECL a static inline function whose body the unit has? */
+static bool is_static_inline(CXCursor decl) {
+  CXCursor def = clang_getCursorDefinition(decl);
+  if (clang_Cursor_isNull(def) || clang_getCursorKind(def) != CXCursor_FunctionDecl) return false;
+  return clang_Cursor_getStorageClass(def) == CX_SC_Static && clang_Cursor_isFunctionInlined(def);
+}
+
 const callee_info *callee_facts(lower *L, const callee_info *ci_) {
   callee_info *ci = (callee_info *)ci_;
   if (ci->facts_done || ci->builtin) return ci;
@@ -38,6 +45,14 @@ const callee_info *callee_facts(lower *L, const callee_info *ci_) {
   ci->python = ci->decl_file && ci->decl_file->cls == FC_PYTHON;
   ci->system = ci->decl_file && ci->decl_file->cls == FC_SYSTEM;
   ci->api = api_lookup(ci->name);
+  /* the static inline behind an object-internals macro (Py_TYPE of the
+   * 3.11+ headers, _Py_TYPE of 3.9 and 3.10): the macro's row, however the
+   * call was written — the same-named macro, or another macro built on it
+   * (numpy's NPY_DTYPE) */
+  if (ci->python && !ci->api && is_static_inline(decl)) {
+    ci->objmacro = objmacro_lookup(ci->name);
+    if (!ci->objmacro && ci->name[0] == '_') ci->objmacro = objmacro_lookup(ci->name + 1);
+  }
   ci->blocking = blocking_lookup(ci->name);
   ci->noreturn = (ci->api && ci->api->effect == FX_NORETURN) || api_is_noreturn_libc(ci->name) ||
                  (clang_getCursorKind(decl) == CXCursor_FunctionDecl && decl_is_noreturn(decl));

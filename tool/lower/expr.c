@@ -295,6 +295,11 @@ static void lower_call(lower *L, int call, int res_to, int res_var) {
   /* An object-internals macro already turned into an event at this place
    * (a static inline function behind a same-named macro): one event. */
   if (py && (!api || !api_effect_acts(api->effect)) && f && pairmap_get(&L->claimed, (uintptr_t)f, off)) return;
+  /* One not claimed, because a project macro was written here (numpy's
+   * NPY_DTYPE(d), built on Py_TYPE): its row's facts all the same. An
+   * accessor the row allows released is no event; one that needs the GIL
+   * stays a call that needs it. */
+  if (ci->objmacro && !ci->objmacro->needs_gil) return;
   fnref_events(L, call, ci, nargs, loc);
   ir_event *e = add_event(L, EV_CALL, loc);
   e->macro = macro;

@@ -145,6 +145,7 @@ typedef struct callee_info {
   const char *name;
   const char *key;            /* callee_key: its USR, with the unit's path for a static (key_done) */
   const api_fact *api;
+  const objmacro_fact *objmacro;  /* a static inline of the CPython headers an OBJMACRO row names */
   const blocking_fact *blocking;
   file_info *decl_file;       /* the file of its first declaration */
   bool python, system;        /* declared in a CPython header, a system header */
