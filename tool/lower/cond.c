@@ -91,13 +91,15 @@ static void key_append(lower *L, int e, keybuf *k) {
   case CXCursor_BinaryOperator: {
     enum op o = binop(L, e);
     if (o == OP_ASSIGN || o == OP_COMPOUND_ASSIGN || o == OP_UNKNOWN || o == OP_COMMA) { k->ok = false; return; }
-    const char *os = o == OP_LAND ? "&&" : o == OP_LOR ? "||" : o == OP_EQ ? "==" : o == OP_NE ? "!=" : NULL;
     if (nkids(L, e) != 2) { k->ok = false; return; }
-    char t[256];
-    if (!os) os = binop_spelling(L, e, t, sizeof t) ? t : "?";
+    /* the operator as it surely is: a guess (the token after the left
+     * operand, where a macro's body holds the operator) would make
+     * `flags & X` and `flags | X` one key */
+    char t[16];
+    if (!op_exact(L, e, t, sizeof t) || !strcmp(t, ",") || !strcmp(t, "=")) { k->ok = false; return; }
     kputs(k, "(");
     key_append(L, kid(L, e, 0), k);
-    kputs(k, os);
+    kputs(k, t);
     key_append(L, kid(L, e, 1), k);
     kputs(k, ")");
     return;

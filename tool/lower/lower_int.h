@@ -227,6 +227,9 @@ file_info *spelling_of(lower *L, CXSourceLocation sl, unsigned *off);
  * libclang's tokenizer would give it for the range [OFF, OFF + LIMIT);
  * copied into OUT. */
 bool token_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz);
+/* The same, and where that token starts and ends. */
+bool token_span_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz,
+                      unsigned *start, unsigned *stop);
 /* The tokens of [S, E) (at least the first, as clang_tokenize does), each
  * given to FN with its spelling ("" for a comment), its offset and whether it
  * is an identifier; FN returns false to stop. */
@@ -282,6 +285,10 @@ enum op binop(lower *L, int n);
 enum op unop(lower *L, int n);
 /* The token after a binary operator's left operand: its operator, as written. */
 bool binop_spelling(lower *L, int n, char *out, size_t outsz);
+/* The operator of a binary, compound-assignment or unary operator node, as
+ * written, only when it is surely that one (what a correlation key or a
+ * pure accessor may rest on); false when it cannot be told. */
+bool op_exact(lower *L, int n, char *out, size_t outsz);
 /* A cursor's extent in file coordinates, when it starts and ends in one file. */
 file_info *extent_offsets(lower *L, CXCursor c, unsigned *s, unsigned *e);
 
