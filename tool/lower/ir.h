@@ -112,7 +112,8 @@ typedef struct ir_event {
   uint8_t result_to;      /* res_kind, for EV_CALL */
   uint8_t val;            /* val_kind, for EV_ASSIGN */
   int8_t nargs;
-  int16_t var;            /* EV_ASSIGN / EV_ESCAPE: tracked var, or -1 */
+  int16_t var;            /* EV_ASSIGN / EV_ESCAPE: tracked var, or -1 (an EV_ASSIGN to no
+                             tracked local may still make keys stale: a store to memory) */
   int16_t src_var;        /* EV_ASSIGN VAL_COPY */
   int16_t result_var;     /* EV_CALL: tracked var receiving the result, or -1 */
   int16_t argvar[IR_MAX_ARGS];   /* tracked var passed as argument i, or -1 */
@@ -147,6 +148,10 @@ typedef struct ir_event {
                              (#if PY_VERSION_HEX < 0x030D0000, #ifndef Py_GIL_DISABLED)
                              (set on EV_GLOBAL, borrowed-reference calls and macros) */
   uint16_t gflags;        /* EV_GLOBAL: global_flags; EV_CALL, EV_OBJMACRO: call_ft_flags */
+  int8_t key_src;         /* EV_ASSIGN: the key bit (COND_KEY) of the side-effect-free expression
+                             whose truth the local takes, or -1 */
+  int16_t site;           /* EV_ASSIGN: the lowering's own note of the store (finish.c), or -1
+                             (SITE_ANY_MEMORY: a store to memory it did not note); -1 after it */
 } ir_event;
 
 typedef enum cond_kind {

@@ -42,6 +42,9 @@
 #define LOWER_MAX_CALL_ARGS 64     /* a call's arguments lowered (the rest are not looked at) */
 #define KEY_MAX_LEN 400            /* a condition's structural key, in bytes, before it is dropped */
 #define KEY_MAX_DEPS 8             /* locals one correlated condition may read */
+#define KEY_MAX_READS 8            /* members and globals one correlated condition may read */
+#define PURE_MAX_DEPTH 8           /* pure accessors calling pure accessors, deepest */
+#define STORE_MAX_NAMES 4          /* members and globals one store is known to write */
 #define SHORT_TEXT_MAX 48          /* an argument spelled for the blocking checks, in bytes */
 #define COND_TEXT_MAX 160          /* a condition's text for notes, in bytes, before "..." */
 #define OP_SCAN_LIMIT 64           /* bytes searched for an operator token after its operand */
@@ -52,6 +55,7 @@
 #define MEMBER_MAX_DEPTH 8         /* s.u.f: members followed back to the local they belong to */
 #define PY_HEADER_DEPTH 2          /* a CPython header is in a directory holding Python.h, or one below */
 #define SRC_SET_BY_CALL (-2)       /* EV_ASSIGN's src_var: the call just before sets the local */
+#define SITE_ANY_MEMORY (-2)       /* EV_ASSIGN's site: a store to memory, what it writes not noted */
 
 /* ---------- files ---------- */
 
@@ -128,7 +132,25 @@ typedef struct raw_cond {
   bool key_done;         /* key and deps built */
   int deps[KEY_MAX_DEPS];/* raw vars it reads */
   int ndeps;
+  const char *reads[KEY_MAX_READS];   /* members (".name") and globals ("g:name") it reads, in
+                                         its own text or in the pure accessors it calls */
+  int nreads;
+  bool reads_deref;      /* it reads through * or [] */
 } raw_cond;
+
+/* A store the lowering noted for finish.c (ir_event's site): a store to
+ * memory — a member, a global, through a pointer — which makes stale the
+ * correlated conditions that read it; or a local given the value of a
+ * side-effect-free expression, which correlates with that expression
+ * tested elsewhere. */
+typedef struct store_site {
+  bool to_local;         /* a local set from an expression (var, cond), else a store to memory */
+  int var;               /* to_local: the raw local */
+  raw_cond cond;         /* to_local: the expression, as a condition whose key is built when asked */
+  const char *names[STORE_MAX_NAMES];   /* to memory: the members (".name") and globals ("g:name") */
+  int nnames;
+  bool deref;            /* to memory: through * or [] (or more names than kept: anything) */
+} store_site;
 
 typedef struct label_info { const char *name; int block; int *cstack; int ncs; } label_info;
 typedef struct pending_goto { int block; const char *label; int *cstack; int ncs; gc_loc loc; } pending_goto;
@@ -153,7 +175,13 @@ typedef struct callee_info {
   bool noreturn;
   bool facts_done, key_done, annot_done, defined_done, defined;
   uint8_t annot;
+  uint8_t pure;               /* callee_pure: PURE_* */
+  bool reads_deref;           /* pure: it reads through * or [] */
+  uint8_t nreads;
+  const char *reads[KEY_MAX_READS];   /* pure: the members it reads (".name") */
 } callee_info;
+
+enum { PURE_UNASKED = 0, PURE_ASKING, PURE_YES, PURE_NO };
 
 typedef struct lower {
   arena *A;
@@ -202,6 +230,7 @@ typedef struct lower {
   pairmap claimed;          /* macro expansions already turned into an event */
   VEC(struct fnvar) fnvars;
   VEC(struct fieldfn) fieldfns;
+  VEC(store_site) sites;     /* the stores events name by their site (finish.c) */
   int origin;               /* the branching node asked about last, and whether it is a macro's */
   bool origin_in_macro;
   const char *abandon;
@@ -322,6 +351,8 @@ void lower_expr(lower *L, int e, int res_to, int res_var);
 void lower_cond(lower *L, int e, int t, int f, int origin);
 void lower_stmt(lower *L, int s);
 void lower_decl(lower *L, int d);
+/* The local V given RHS's value by event E: noted for correlation (finish.c). */
+void note_local_value(lower *L, ir_event *e, int v, int rhs);
 const char *cond_key(lower *L, raw_cond *rc);
 void finish_function(lower *L);
 void resolve_gotos(lower *L);
@@ -346,6 +377,11 @@ const callee_info *callee_facts(lower *L, const callee_info *ci);
 const char *callee_key(lower *L, const callee_info *ci);
 uint8_t callee_annot(lower *L, const callee_info *ci);
 bool callee_defined(lower *L, const callee_info *ci);
+/* Is the function a pure accessor, whose call a correlation key may hold: a
+ * static inline whose body is `return E;`, E reading its parameters, what
+ * they point to, enumerators and literals, with no store, nothing volatile
+ * and no call but to other pure accessors? */
+bool callee_pure(lower *L, const callee_info *ci);
 uint8_t annotations_of(lower *L, CXCursor fn);
 /* gilcheck's annotate("gilcheck:...") attribute: its annot_bits, or 0. */
 uint8_t annotation_bit(CXCursor attr);
