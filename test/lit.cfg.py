@@ -17,8 +17,9 @@
 #   %sarif-multitool   the SARIF Multitool that scripts/setup installs
 #   %python            the Python running lit
 # Features: pythonX.Y per header set found, python-headers if any,
-#   sarif-multitool, nvim, pre-commit, libclang-N, sanitize, gilcheck-binary (for the
-#   few harness tests that need it; other tests just fail without it).
+#   sarif-multitool, nvim, pre-commit, libclang-N, libclang-operators (17 and
+#   later), sanitize, gilcheck-binary (for the few harness tests that need it;
+#   other tests just fail without it).
 import glob
 import os
 import re
@@ -127,6 +128,10 @@ if shutil.which("pre-commit") and shutil.which("git"):
     config.available_features.add("pre-commit")
 if llvm_version:
     config.available_features.add("libclang-" + llvm_version)
+    # libclang 17 and later name operators, also those written in a macro's
+    # body (older ones place every token of a macro's body at its use)
+    if llvm_version.split(".")[0].isdigit() and int(llvm_version.split(".")[0]) >= 17:
+        config.available_features.add("libclang-operators")
 if getattr(config, "gilcheck_sanitize", "") in ("ON", "1", "TRUE", "YES", "on", "true"):
     config.available_features.add("sanitize")
 # CI sets GILCHECK_TEST_REQUIRE_FEATURES="sarif-multitool nvim" so that the

@@ -57,7 +57,7 @@
 
 /* Bump whenever the payload's layout changes (the executable's hash also
  * keeps entries of another build from being used). */
-#define CACHE_FORMAT 4
+#define CACHE_FORMAT 5
 #define HEADER_SIZE 32
 #define END_MARK 0x21444e45u          /* "END!" */
 #define MAX_ENTRY ((size_t)1 << 30)   /* larger is not ours */
@@ -70,7 +70,7 @@
  * the new pointer in enc_* and dec_*, and update the size here. */
 #if defined(__x86_64__) && defined(__LP64__)
 _Static_assert(sizeof(gc_loc) == 16, "gc_loc changed: update cache.c");
-_Static_assert(sizeof(ir_event) == 208, "ir_event changed: update cache.c");
+_Static_assert(sizeof(ir_event) == 216, "ir_event changed: update cache.c");
 _Static_assert(sizeof(ir_cond) == 48, "ir_cond changed: update cache.c");
 _Static_assert(sizeof(ir_edge) == 8, "ir_edge changed: update cache.c");
 _Static_assert(sizeof(ir_block) == 64, "ir_block changed: update cache.c");
@@ -700,7 +700,8 @@ static void dec_event(dec *d, ir_event *v, const ir_func *f) {
   }
   bool ok = ev_kind_ok(v->kind) && v->gaccess <= GA_ADDR && res_kind_ok(v->result_to) && val_kind_ok(v->val) && v->nargs <= IR_MAX_ARGS &&
             idx_ok(v->var, f->nvars) && idx_ok(v->src_var, f->nvars) && idx_ok(v->result_var, f->nvars) &&
-            idx_ok(v->region, f->nregions) && !(v->kind == EV_LEAVE_REGION && v->region < 0);
+            idx_ok(v->region, f->nregions) && !(v->kind == EV_LEAVE_REGION && v->region < 0) &&
+            v->key_src < IR_MAX_KEYS && (v->key_src < 0 || (v->kind == EV_ASSIGN && v->var >= 0));
   for (int i = 0; i < IR_MAX_ARGS; i++) ok = ok && idx_ok(v->argvar[i], f->nvars);
   if (!ok) r->bad = true;
 }

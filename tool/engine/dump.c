@@ -39,6 +39,7 @@ static void dump_event(const ir_func *fn, const ir_event *e, FILE *out) {
     }
   }
   if (e->kind == EV_ASSIGN && e->var >= 0) fprintf(out, " %s", fn->var_names[e->var]);
+  if (e->kind == EV_ASSIGN && e->key_src >= 0) fprintf(out, " = key %d", e->key_src);
   if (e->kind == EV_GLOBAL) {   /* free threading */
     static const char *const access[] = {"read", "write", "named"};
     fprintf(out, " %s", access[e->gaccess <= GA_ADDR ? e->gaccess : 0]);

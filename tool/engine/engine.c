@@ -809,6 +809,27 @@ static void apply_assign(check_ctx *c, pstate *s, const ir_event *e) {
   else state_history_reset(&s->w, e->var, NO_EVENT);
 }
 
+/* A local given the value of a side-effect-free expression that is also a
+ * correlated condition (key_src): its truth is the condition's. Known, the
+ * local follows it; unknown, the path splits in two, one where both are
+ * true and one where both are false. An approximate state learns nothing. */
+static int assign_from_key(check_ctx *c, pstate *s, const ir_event *e, pstate *out) {
+  uint32_t bit = 1u << e->key_src;
+  int n = 0;
+  for (int truth = 1; truth >= 0; truth--) {
+    gstate *k = &s->k;
+    if ((k->corr.known & bit) && ((k->corr.val & bit) != 0) != (truth != 0)) continue;
+    pstate t = *s;
+    t.k.corr.known |= bit;
+    if (truth) t.k.corr.val |= bit; else t.k.corr.val &= ~bit;
+    apply_assign(c, &t, e);   /* the condition is read before the store makes anything stale */
+    t.k.v[e->var].null = truth ? NULL_NO : NULL_YES;
+    ft_after_assign(&t, e);
+    out[n++] = t;
+  }
+  return n;
+}
+
 static void apply_escape(pstate *s, const ir_event *e) {
   if (e->var < 0) return;
   if (e->var == s->k.gil.saved_var && s->k.gil.how == RH_SAVED_LOCAL) s->k.gil.how = RH_STORED;
@@ -864,6 +885,10 @@ static void apply_event(check_ctx *c, pstate *s, const ir_event *e, int ev, psta
     if (e->needs_gil) use_api(c, s, e, ev, -1);
     break;
   case EV_ASSIGN:
+    if (e->key_src >= 0 && e->var >= 0 && !s->k.approx) {
+      *nout = assign_from_key(c, s, e, out);
+      return;
+    }
     apply_assign(c, s, e);
     ft_after_assign(s, e);   /* free threading: a new container copied or overwritten */
     break;
@@ -976,6 +1001,7 @@ static void compute_liveness(check_ctx *c) {
       for (int i = bl->nev - 1; i >= 0; i--) {
         lv = (lv & ~ev_defs(&bl->ev[i])) | ev_uses(&bl->ev[i]);
         lk &= ~bl->ev[i].kills;
+        if (bl->ev[i].kind == EV_ASSIGN && bl->ev[i].key_src >= 0) lk |= 1u << bl->ev[i].key_src;
       }
       if (lv != c->live_v[b] || lk != c->live_k[b]) {
         c->live_v[b] = lv;

@@ -28,6 +28,13 @@ const callee_info *callee_of(lower *L, CXCursor decl) {
   return ci;
 }
 
+/* Is DECL a static inline function whose body the unit has? */
+static bool is_static_inline(CXCursor decl) {
+  CXCursor def = clang_getCursorDefinition(decl);
+  if (clang_Cursor_isNull(def) || clang_getCursorKind(def) != CXCursor_FunctionDecl) return false;
+  return clang_Cursor_getStorageClass(def) == CX_SC_Static && clang_Cursor_isFunctionInlined(def);
+}
+
 const callee_info *callee_facts(lower *L, const callee_info *ci_) {
   callee_info *ci = (callee_info *)ci_;
   if (ci->facts_done || ci->builtin) return ci;
@@ -38,6 +45,14 @@ const callee_info *callee_facts(lower *L, const callee_info *ci_) {
   ci->python = ci->decl_file && ci->decl_file->cls == FC_PYTHON;
   ci->system = ci->decl_file && ci->decl_file->cls == FC_SYSTEM;
   ci->api = api_lookup(ci->name);
+  /* the static inline behind an object-internals macro (Py_TYPE of the
+   * 3.11+ headers, _Py_TYPE of 3.9 and 3.10): the macro's row, however the
+   * call was written — the same-named macro, or another macro built on it
+   * (numpy's NPY_DTYPE) */
+  if (ci->python && !ci->api && is_static_inline(decl)) {
+    ci->objmacro = objmacro_lookup(ci->name);
+    if (!ci->objmacro && ci->name[0] == '_') ci->objmacro = objmacro_lookup(ci->name + 1);
+  }
   ci->blocking = blocking_lookup(ci->name);
   ci->noreturn = (ci->api && ci->api->effect == FX_NORETURN) || api_is_noreturn_libc(ci->name) ||
                  (clang_getCursorKind(decl) == CXCursor_FunctionDecl && decl_is_noreturn(decl));
@@ -83,6 +98,100 @@ bool callee_defined(lower *L, const callee_info *ci_) {
     ci->defined_done = true;
   }
   return ci->defined;
+}
+
+/* ---------- pure accessors ---------- */
+
+static bool pure_body(lower *L, callee_info *ci, int depth);
+
+static bool pure_read(callee_info *ci, const char *name) {
+  for (int i = 0; i < ci->nreads; i++)
+    if (!strcmp(ci->reads[i], name)) return true;
+  if (ci->nreads >= KEY_MAX_READS) return false;
+  ci->reads[ci->nreads++] = name;
+  return true;
+}
+
+/* Is expression node E of an accessor's body free of stores, volatile reads
+ * and calls but to pure accessors (DEPTH: how deep in such calls)? What it
+ * reads goes into CI. */
+static bool pure_expr(lower *L, callee_info *ci, int e, int depth) {
+  for (int n = e; n < nd(L, e)->end; n++) {
+    int k = kind_of(L, n);
+    if (is_expr_kind(k) && clang_isVolatileQualifiedType(clang_getCursorType(nd(L, n)->c))) return false;
+    char op[16];
+    switch (k) {
+    case CXCursor_ParenExpr: case CXCursor_UnexposedExpr: case CXCursor_CStyleCastExpr: case CXCursor_TypeRef:
+    case CXCursor_IntegerLiteral: case CXCursor_CharacterLiteral: case CXCursor_FloatingLiteral:
+    case CXCursor_UnaryExpr: case CXCursor_ConditionalOperator:
+      break;
+    case CXCursor_MemberRefExpr:
+      if (!pure_read(ci, arena_printf(L->A, ".%s", cx_str(L, clang_getCursorSpelling(nd(L, n)->c))))) return false;
+      break;
+    case CXCursor_ArraySubscriptExpr:
+      ci->reads_deref = true;
+      break;
+    case CXCursor_BinaryOperator: {
+      if (!op_exact(L, n, op, sizeof op) || !strcmp(op, ",")) return false;
+      size_t len = strlen(op);
+      if (op[len - 1] == '=' && strcmp(op, "==") && strcmp(op, "!=") && strcmp(op, "<=") && strcmp(op, ">="))
+        return false;   /* = and the compound assignments */
+      break;
+    }
+    case CXCursor_UnaryOperator:
+      if (!op_exact(L, n, op, sizeof op) || !strcmp(op, "++") || !strcmp(op, "--")) return false;
+      if (!strcmp(op, "*")) ci->reads_deref = true;
+      break;
+    case CXCursor_DeclRefExpr: {
+      enum CXCursorKind r = node_ref(L, n).kind;
+      if (r != CXCursor_ParmDecl && r != CXCursor_EnumConstantDecl && r != CXCursor_FunctionDecl) return false;
+      break;
+    }
+    case CXCursor_CallExpr: {
+      CXCursor fn = node_ref(L, n);
+      if (fn.kind != CXCursor_FunctionDecl || depth >= PURE_MAX_DEPTH) return false;
+      callee_info *cc = (callee_info *)callee_of(L, fn);
+      if (cc->builtin || cc->pure == PURE_ASKING) return false;
+      if (cc->pure == PURE_UNASKED) {
+        cc->pure = PURE_ASKING;
+        cc->pure = pure_body(L, cc, depth + 1) ? PURE_YES : PURE_NO;
+      }
+      if (cc->pure != PURE_YES) return false;
+      for (int i = 0; i < cc->nreads; i++)
+        if (!pure_read(ci, cc->reads[i])) return false;
+      ci->reads_deref |= cc->reads_deref;
+      break;
+    }
+    default:
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Is CI's definition `static inline T f(params) { return E; }` with E pure? */
+static bool pure_body(lower *L, callee_info *ci, int depth) {
+  CXCursor def = clang_getCursorDefinition(ci->decl);
+  if (clang_Cursor_isNull(def) || clang_getCursorKind(def) != CXCursor_FunctionDecl ||
+      clang_Cursor_getStorageClass(def) != CX_SC_Static || !clang_Cursor_isFunctionInlined(def))
+    return false;
+  int root = tree_build(L, def);
+  int n = nkids(L, root);
+  if (n == 0) return false;
+  int body = kid(L, root, n - 1);
+  if (kind_of(L, body) != CXCursor_CompoundStmt || nkids(L, body) != 1) return false;
+  int ret = kid(L, body, 0);
+  if (kind_of(L, ret) != CXCursor_ReturnStmt || nkids(L, ret) != 1) return false;
+  return pure_expr(L, ci, kid(L, ret, 0), depth);
+}
+
+bool callee_pure(lower *L, const callee_info *ci_) {
+  callee_info *ci = (callee_info *)ci_;
+  if (ci->pure == PURE_UNASKED) {
+    ci->pure = PURE_ASKING;
+    ci->pure = !ci->builtin && pure_body(L, ci, 0) ? PURE_YES : PURE_NO;
+  }
+  return ci->pure == PURE_YES;
 }
 
 void add_hint(lower *L, CXCursor fndecl, int kind, gc_loc loc, const char *why) {

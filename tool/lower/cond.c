@@ -52,15 +52,50 @@ static const char *decl_name(lower *L, int ref) {
   return *s;
 }
 
-static void kput_spelling(keybuf *k, CXCursor c) {
-  CXString s = clang_getCursorSpelling(c);
-  const char *t = clang_getCString(s);
-  kputs(k, t ? t : "");
-  clang_disposeString(s);
+/* What the condition reads of memory: a member (".name"), a global
+ * ("g:name"); stores to it make the condition stale (finish.c). */
+static void key_read(keybuf *k, const char *name) {
+  raw_cond *rc = k->rc;
+  for (int i = 0; i < rc->nreads; i++)
+    if (!strcmp(rc->reads[i], name)) return;
+  if (rc->nreads < KEY_MAX_READS) rc->reads[rc->nreads++] = name;
+  else k->ok = false;
+}
+
+static void key_append(lower *L, int e, keybuf *k);
+
+/* E where only its truth counts (a condition, an operand of && || !): the
+ * key of its truth, the same for `x`, `x != 0` and `!!x`, and for `!x` and
+ * `x == 0` (a local set from `flags & X` and one set from
+ * `(flags & X) != 0` hold the same truth). */
+static void key_truth(lower *L, int e, keybuf *k) {
+  e = strip(L, e);
+  int kd = kind_of(L, e);
+  if (kd == CXCursor_BinaryOperator && nkids(L, e) == 2) {
+    enum op o = binop(L, e);
+    if (o == OP_NE || o == OP_EQ) {
+      int side = is_null_const(L, kid(L, e, 1)) ? 0 : is_null_const(L, kid(L, e, 0)) ? 1 : -1;
+      if (side >= 0) {
+        if (o == OP_EQ) kputs(k, "!(");
+        key_truth(L, kid(L, e, side), k);
+        if (o == OP_EQ) kputs(k, ")");
+        return;
+      }
+    }
+  } else if (kd == CXCursor_UnaryOperator && nkids(L, e) == 1 && unop(L, e) == OP_LNOT) {
+    int x = strip(L, kid(L, e, 0));
+    if (kind_of(L, x) == CXCursor_UnaryOperator && nkids(L, x) == 1 && unop(L, x) == OP_LNOT) {
+      key_truth(L, kid(L, x, 0), k);   /* !!x */
+      return;
+    }
+  }
+  key_append(L, e, k);
 }
 
 /* A side-effect-free condition's structure, with locals by number: two
- * conditions with the same key are the same test. */
+ * conditions with the same key are the same test. Calls may be in it when
+ * they call pure accessors (callee_pure): the same accessor given the same
+ * arguments gives the same value, until a store to what it reads. */
 static void key_append(lower *L, int e, keybuf *k) {
   if (!k->ok || k->len > KEY_MAX_LEN) { k->ok = false; return; }
   e = strip(L, e);
@@ -71,8 +106,26 @@ static void key_append(lower *L, int e, keybuf *k) {
       kput_int(k, "v", v);
       if (k->rc->ndeps < KEY_MAX_DEPS) k->rc->deps[k->rc->ndeps++] = v; else k->ok = false;
     } else {
-      kputs(k, decl_name(L, e));
+      const char *name = decl_name(L, e);
+      kputs(k, name);
+      if (node_ref(L, e).kind == CXCursor_VarDecl) key_read(k, arena_printf(L->A, "g:%s", name));
     }
+    return;
+  }
+  case CXCursor_CallExpr: {
+    CXCursor fn = node_ref(L, e);
+    const callee_info *ci = fn.kind == CXCursor_FunctionDecl ? callee_of(L, fn) : NULL;
+    if (!ci || !callee_pure(L, ci)) { k->ok = false; return; }
+    for (int i = 0; i < ci->nreads; i++) key_read(k, ci->reads[i]);
+    if (ci->reads_deref) k->rc->reads_deref = true;
+    kputs(k, ci->name);
+    kputs(k, "(");
+    int nargs = clang_Cursor_getNumArguments(nd(L, e)->c);
+    for (int i = 0; i < nargs; i++) {
+      key_append(L, arg_node(L, e, nargs, i), k);
+      kputs(k, ",");
+    }
+    kputs(k, ")");
     return;
   }
   case CXCursor_IntegerLiteral: case CXCursor_CharacterLiteral: {
@@ -82,35 +135,46 @@ static void key_append(lower *L, int e, keybuf *k) {
     } else k->ok = false;
     return;
   }
-  case CXCursor_MemberRefExpr:
+  case CXCursor_MemberRefExpr: {
     kputs(k, "(");
     for (int i = 0; i < nkids(L, e); i++) key_append(L, kid(L, e, i), k);
     kputs(k, ").");
-    kput_spelling(k, nd(L, e)->c);
+    const char *m = cx_str(L, clang_getCursorSpelling(nd(L, e)->c));
+    kputs(k, m);
+    key_read(k, arena_printf(L->A, ".%s", m));
     return;
+  }
   case CXCursor_BinaryOperator: {
     enum op o = binop(L, e);
     if (o == OP_ASSIGN || o == OP_COMPOUND_ASSIGN || o == OP_UNKNOWN || o == OP_COMMA) { k->ok = false; return; }
-    const char *os = o == OP_LAND ? "&&" : o == OP_LOR ? "||" : o == OP_EQ ? "==" : o == OP_NE ? "!=" : NULL;
     if (nkids(L, e) != 2) { k->ok = false; return; }
-    char t[256];
-    if (!os) os = binop_spelling(L, e, t, sizeof t) ? t : "?";
+    /* the operator as it surely is: a guess (the token after the left
+     * operand, where a macro's body holds the operator) would make
+     * `flags & X` and `flags | X` one key */
+    char t[16];
+    if (!op_exact(L, e, t, sizeof t) || !strcmp(t, ",") || !strcmp(t, "=")) { k->ok = false; return; }
+    bool logical = !strcmp(t, "&&") || !strcmp(t, "||");
     kputs(k, "(");
-    key_append(L, kid(L, e, 0), k);
-    kputs(k, os);
-    key_append(L, kid(L, e, 1), k);
+    if (logical) key_truth(L, kid(L, e, 0), k); else key_append(L, kid(L, e, 0), k);
+    kputs(k, t);
+    if (logical) key_truth(L, kid(L, e, 1), k); else key_append(L, kid(L, e, 1), k);
     kputs(k, ")");
     return;
   }
   case CXCursor_UnaryOperator: {
     enum op o = unop(L, e);
     if (o == OP_INCDEC || o == OP_UNKNOWN) { k->ok = false; return; }
+    if (o == OP_DEREF) k->rc->reads_deref = true;
     kputs(k, o == OP_LNOT ? "!(" : o == OP_DEREF ? "*(" : o == OP_ADDROF ? "&(" : "u(");
-    for (int i = 0; i < nkids(L, e); i++) key_append(L, kid(L, e, i), k);
+    for (int i = 0; i < nkids(L, e); i++) {
+      if (o == OP_LNOT) key_truth(L, kid(L, e, i), k);
+      else key_append(L, kid(L, e, i), k);
+    }
     kputs(k, ")");
     return;
   }
   case CXCursor_ArraySubscriptExpr:
+    k->rc->reads_deref = true;
     kputs(k, "[");
     for (int i = 0; i < nkids(L, e); i++) { key_append(L, kid(L, e, i), k); kputs(k, ","); }
     kputs(k, "]");
@@ -124,7 +188,9 @@ static void key_append(lower *L, int e, keybuf *k) {
 const char *cond_key(lower *L, raw_cond *rc) {
   keybuf k = {NULL, 0, 0, rc, true};
   rc->ndeps = 0;
-  key_append(L, rc->node, &k);
+  rc->nreads = 0;
+  rc->reads_deref = false;
+  key_truth(L, rc->node, &k);
   const char *key = k.ok && k.buf ? arena_strdup(L->A, k.buf) : NULL;
   free(k.buf);
   return key;
@@ -337,9 +403,13 @@ static void lower_opaque_cond(lower *L, int e, int s, int t, int f, int origin) 
       L->conds.v[c].kind = COND_RUNTIME;
       L->conds.v[c].runtime_ending = q->effect == FX_RUNTIME_ENDING;
     }
+    /* (not a pure accessor's: its value, not what it did, is tested, and
+     * it may correlate by key) */
     const ir_block *cb = &L->blocks.v[L->cur];
+    CXCursor fn = node_ref(L, s);
     if (cb->nev > 0 && cb->ev[cb->nev - 1].kind == EV_CALL && cb->ev[cb->nev - 1].callee_usr &&
-        L->conds.v[c].kind == COND_OPAQUE)
+        L->conds.v[c].kind == COND_OPAQUE &&
+        !(fn.kind == CXCursor_FunctionDecl && callee_pure(L, callee_of(L, fn))))
       L->conds.v[c].kind = COND_CALL;
   }
   add_edge(L, L->cur, t, c, true);

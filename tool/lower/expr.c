@@ -59,6 +59,8 @@ ir_event *add_event(lower *L, int kind, gc_loc loc) {
   for (int i = 0; i < IR_MAX_ARGS; i++) e->argvar[i] = -1;
   e->region = -1;
   e->callee_fn = -1;
+  e->key_src = -1;
+  e->site = -1;
   for (int i = L->cstack.n - 1; i >= 0; i--)
     if (L->cstack.v[i] >= 0) { e->region = L->cstack.v[i]; break; }
   return e;
@@ -295,6 +297,11 @@ static void lower_call(lower *L, int call, int res_to, int res_var) {
   /* An object-internals macro already turned into an event at this place
    * (a static inline function behind a same-named macro): one event. */
   if (py && (!api || !api_effect_acts(api->effect)) && f && pairmap_get(&L->claimed, (uintptr_t)f, off)) return;
+  /* One not claimed, because a project macro was written here (numpy's
+   * NPY_DTYPE(d), built on Py_TYPE): its row's facts all the same. An
+   * accessor the row allows released is no event; one that needs the GIL
+   * stays a call that needs it. */
+  if (ci->objmacro && !ci->objmacro->needs_gil) return;
   fnref_events(L, call, ci, nargs, loc);
   ir_event *e = add_event(L, EV_CALL, loc);
   e->macro = macro;
@@ -360,6 +367,84 @@ static void lower_kids(lower *L, int e) {
   }
 }
 
+/* ---------- stores that correlated conditions care about ---------- */
+
+/* A site's number, for the event's int16_t; past that many, none (a store
+ * to memory then counts as one to anything: SITE_ANY_MEMORY). */
+static int new_site(lower *L, const store_site *st) {
+  if (L->sites.n >= INT16_MAX) return st->to_local ? -1 : SITE_ANY_MEMORY;
+  vec_push(L->A, L->sites, *st);
+  return L->sites.n - 1;
+}
+
+static void site_name(store_site *st, const char *name) {
+  for (int i = 0; i < st->nnames; i++)
+    if (!strcmp(st->names[i], name)) return;
+  if (st->nnames < STORE_MAX_NAMES) st->names[st->nnames++] = name;
+  else st->deref = true;   /* more than kept: anything */
+}
+
+/* A store to LHS, which is not a local: the members, the global, the
+ * pointer it writes through, for the correlated conditions that read them
+ * (finish.c makes them stale). `p->a.b = x` writes .b and .a; `*p = x`,
+ * `a[i] = x` write through a pointer. */
+static void note_memory_store(lower *L, int lhs, int at) {
+  store_site st = {0};
+  st.var = -1;
+  int n = strip(L, lhs);
+  for (int depth = 0; depth < MEMBER_MAX_DEPTH; depth++) {
+    int k = kind_of(L, n);
+    if (k == CXCursor_MemberRefExpr) {
+      site_name(&st, arena_printf(L->A, ".%s", cx_str(L, clang_getCursorSpelling(nd(L, n)->c))));
+    } else if (k == CXCursor_ArraySubscriptExpr || (k == CXCursor_UnaryOperator && unop(L, n) == OP_DEREF)) {
+      st.deref = true;
+    } else {
+      if (k == CXCursor_DeclRefExpr && node_ref(L, n).kind == CXCursor_VarDecl && var_of_ref(L, n) < 0)
+        site_name(&st, arena_printf(L->A, "g:%s", cx_str(L, clang_getCursorSpelling(nd(L, n)->c))));
+      break;
+    }
+    if (nkids(L, n) < 1) break;
+    n = strip(L, kid(L, n, 0));
+  }
+  if (!st.nnames) st.deref = true;   /* a target not told apart: anything read through a pointer */
+  ir_event *e = add_event(L, EV_ASSIGN, loc_later(at));
+  e->site = (int16_t)new_site(L, &st);
+}
+
+/* Is the raw local V of a scalar type, whose truth a condition tests? */
+static bool scalar_local(lower *L, int v, CXType *t) {
+  *t = clang_getCanonicalType(clang_getCursorType(L->vars.v[v].decl));
+  switch (t->kind) {
+  case CXType_Bool: case CXType_Char_U: case CXType_UChar: case CXType_UShort: case CXType_UInt:
+  case CXType_ULong: case CXType_ULongLong: case CXType_Char_S: case CXType_SChar: case CXType_Short:
+  case CXType_Int: case CXType_Long: case CXType_LongLong: case CXType_Enum: case CXType_Pointer:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* The local V given the value of RHS (event E): when the local's truth is
+ * RHS's — RHS a comparison or a logical operator (0 or 1), or of the local's
+ * own type, or the local a _Bool — a site, which correlates the local with
+ * RHS written elsewhere when RHS has a key (finish.c). */
+void note_local_value(lower *L, ir_event *e, int v, int rhs) {
+  CXType vt;
+  if (!scalar_local(L, v, &vt)) return;
+  int r = strip(L, rhs);
+  int k = kind_of(L, r);
+  enum op o = k == CXCursor_BinaryOperator ? binop(L, r) : k == CXCursor_UnaryOperator ? unop(L, r) : OP_UNKNOWN;
+  bool truth = (o >= OP_LAND && o <= OP_GE && o != OP_COMMA) || o == OP_LNOT || vt.kind == CXType_Bool ||
+               clang_equalTypes(vt, clang_getCanonicalType(clang_getCursorType(nd(L, r)->c)));
+  if (!truth) return;
+  store_site st = {0};
+  st.to_local = true;
+  st.var = v;
+  st.cond.node = rhs;
+  st.cond.var = -1;
+  e->site = (int16_t)new_site(L, &st);
+}
+
 /* local = expr: a call's result, a constant, another local's value. */
 static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
   int r = strip(L, rhs);
@@ -370,6 +455,7 @@ static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
     e->var = (int16_t)v;
     e->val = VAL_UNKNOWN;
     e->src_var = SRC_SET_BY_CALL;
+    note_local_value(L, e, v, rhs);   /* a pure accessor's value */
     return;
   }
   lower_expr(L, rhs, RES_OTHER, -1);
@@ -384,6 +470,7 @@ static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
   else if (const_expr(L, rhs, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO, e->has_const = true, e->val_const = cv;
   else e->val = VAL_UNKNOWN;
   if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
+  if (e->val == VAL_UNKNOWN) note_local_value(L, e, v, rhs);
 }
 
 /* lhs = rhs, where lhs is not a local: a store somewhere others can see. */
@@ -392,6 +479,7 @@ static void assign_nonlocal(lower *L, int lhs, int rhs, int at) {
   lower_expr(L, rhs, RES_NONLOCAL, -1);
   gc_loc loc = node_loc(L, at);
   ft_lower_store(L, nd(L, lhs)->c, loc, false);   /* free threading: a write to a global */
+  note_memory_store(L, lhs, at);
   int u = local_of(L, rhs);
   if (u >= 0) {
     ir_event *e = add_event(L, EV_ESCAPE, loc);
@@ -433,8 +521,10 @@ static void lower_binary(lower *L, int e, int res_to, int res_var) {
       ir_event *ev = add_event(L, EV_ASSIGN, loc_later(e));
       ev->var = (int16_t)v;
       ft_lower_assign_local(L, v, clang_getNullCursor(), -1, false);   /* free threading: not a copy */
+    } else {
+      ft_lower_store(L, nd(L, a)->c, node_loc(L, e), true);   /* free threading: a write to a global */
+      note_memory_store(L, a, e);
     }
-    else ft_lower_store(L, nd(L, a)->c, node_loc(L, e), true);   /* free threading: a write to a global */
   } else if (o == OP_LAND || o == OP_LOR) {
     int join = new_block(L), rhs = new_block(L);
     if (o == OP_LAND) lower_cond(L, a, rhs, join, e);
@@ -466,6 +556,7 @@ static void lower_unary(lower *L, int e) {
       ft_lower_assign_local(L, v, clang_getNullCursor(), -1, false);   /* free threading: not a copy */
     } else if (o == OP_INCDEC) {
       ft_lower_store(L, nd(L, k)->c, node_loc(L, e), true);   /* free threading */
+      note_memory_store(L, k, e);
     }
   }
 }

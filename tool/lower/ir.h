@@ -116,7 +116,8 @@ typedef struct ir_event {
   uint8_t result_to;      /* res_kind, for EV_CALL */
   uint8_t val;            /* val_kind, for EV_ASSIGN */
   int8_t nargs;
-  int16_t var;            /* EV_ASSIGN / EV_ESCAPE: tracked var, or -1 */
+  int16_t var;            /* EV_ASSIGN / EV_ESCAPE: tracked var, or -1 (an EV_ASSIGN to no
+                             tracked local may still make keys stale: a store to memory) */
   int16_t src_var;        /* EV_ASSIGN VAL_COPY */
   int16_t result_var;     /* EV_CALL: tracked var receiving the result, or -1 */
   int16_t argvar[IR_MAX_ARGS];   /* tracked var passed as argument i, or -1 */
@@ -157,6 +158,10 @@ typedef struct ir_event {
                              ("m:NAME" a member, "g:NAME" a global, "p:J" the value of the
                              function's parameter J); an argument missing when any of it is not
                              known (an address taken, a call's result, another kind of value) */
+  int8_t key_src;         /* EV_ASSIGN: the key bit (COND_KEY) of the side-effect-free expression
+                             whose truth the local takes, or -1 */
+  int16_t site;           /* EV_ASSIGN: the lowering's own note of the store (finish.c), or -1
+                             (SITE_ANY_MEMORY: a store to memory it did not note); -1 after it */
 } ir_event;
 
 typedef enum cond_kind {

@@ -42,6 +42,9 @@
 #define LOWER_MAX_CALL_ARGS 64     /* a call's arguments lowered (the rest are not looked at) */
 #define KEY_MAX_LEN 400            /* a condition's structural key, in bytes, before it is dropped */
 #define KEY_MAX_DEPS 8             /* locals one correlated condition may read */
+#define KEY_MAX_READS 8            /* members and globals one correlated condition may read */
+#define PURE_MAX_DEPTH 8           /* pure accessors calling pure accessors, deepest */
+#define STORE_MAX_NAMES 4          /* members and globals one store is known to write */
 #define SHORT_TEXT_MAX 48          /* an argument spelled for the blocking checks, in bytes */
 #define COND_TEXT_MAX 160          /* a condition's text for notes, in bytes, before "..." */
 #define OP_SCAN_LIMIT 64           /* bytes searched for an operator token after its operand */
@@ -52,6 +55,7 @@
 #define MEMBER_MAX_DEPTH 8         /* s.u.f: members followed back to the local they belong to */
 #define PY_HEADER_DEPTH 2          /* a CPython header is in a directory holding Python.h, or one below */
 #define SRC_SET_BY_CALL (-2)       /* EV_ASSIGN's src_var: the call just before sets the local */
+#define SITE_ANY_MEMORY (-2)       /* EV_ASSIGN's site: a store to memory, what it writes not noted */
 
 /* ---------- files ---------- */
 
@@ -128,7 +132,25 @@ typedef struct raw_cond {
   bool key_done;         /* key and deps built */
   int deps[KEY_MAX_DEPS];/* raw vars it reads */
   int ndeps;
+  const char *reads[KEY_MAX_READS];   /* members (".name") and globals ("g:name") it reads, in
+                                         its own text or in the pure accessors it calls */
+  int nreads;
+  bool reads_deref;      /* it reads through * or [] */
 } raw_cond;
+
+/* A store the lowering noted for finish.c (ir_event's site): a store to
+ * memory — a member, a global, through a pointer — which makes stale the
+ * correlated conditions that read it; or a local given the value of a
+ * side-effect-free expression, which correlates with that expression
+ * tested elsewhere. */
+typedef struct store_site {
+  bool to_local;         /* a local set from an expression (var, cond), else a store to memory */
+  int var;               /* to_local: the raw local */
+  raw_cond cond;         /* to_local: the expression, as a condition whose key is built when asked */
+  const char *names[STORE_MAX_NAMES];   /* to memory: the members (".name") and globals ("g:name") */
+  int nnames;
+  bool deref;            /* to memory: through * or [] (or more names than kept: anything) */
+} store_site;
 
 typedef struct label_info { const char *name; int block; int *cstack; int ncs; } label_info;
 typedef struct pending_goto { int block; const char *label; int *cstack; int ncs; gc_loc loc; } pending_goto;
@@ -145,6 +167,7 @@ typedef struct callee_info {
   const char *name;
   const char *key;            /* callee_key: its USR, with the unit's path for a static (key_done) */
   const api_fact *api;
+  const objmacro_fact *objmacro;  /* a static inline of the CPython headers an OBJMACRO row names */
   const blocking_fact *blocking;
   file_info *decl_file;       /* the file of its first declaration */
   bool python, system;        /* declared in a CPython header, a system header */
@@ -152,7 +175,13 @@ typedef struct callee_info {
   bool noreturn;
   bool facts_done, key_done, annot_done, defined_done, defined;
   uint8_t annot;
+  uint8_t pure;               /* callee_pure: PURE_* */
+  bool reads_deref;           /* pure: it reads through * or [] */
+  uint8_t nreads;
+  const char *reads[KEY_MAX_READS];   /* pure: the members it reads (".name") */
 } callee_info;
+
+enum { PURE_UNASKED = 0, PURE_ASKING, PURE_YES, PURE_NO };
 
 typedef struct lower {
   arena *A;
@@ -202,6 +231,7 @@ typedef struct lower {
   pairmap claimed;          /* macro expansions already turned into an event */
   VEC(struct fnvar) fnvars;
   VEC(struct fieldfn) fieldfns;
+  VEC(store_site) sites;     /* the stores events name by their site (finish.c) */
   int origin;               /* the branching node asked about last, and whether it is a macro's */
   bool origin_in_macro;
   const char *abandon;
@@ -227,6 +257,9 @@ file_info *spelling_of(lower *L, CXSourceLocation sl, unsigned *off);
  * libclang's tokenizer would give it for the range [OFF, OFF + LIMIT);
  * copied into OUT. */
 bool token_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz);
+/* The same, and where that token starts and ends. */
+bool token_span_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz,
+                      unsigned *start, unsigned *stop);
 /* The tokens of [S, E) (at least the first, as clang_tokenize does), each
  * given to FN with its spelling ("" for a comment), its offset and whether it
  * is an identifier; FN returns false to stop. */
@@ -282,6 +315,10 @@ enum op binop(lower *L, int n);
 enum op unop(lower *L, int n);
 /* The token after a binary operator's left operand: its operator, as written. */
 bool binop_spelling(lower *L, int n, char *out, size_t outsz);
+/* The operator of a binary, compound-assignment or unary operator node, as
+ * written, only when it is surely that one (what a correlation key or a
+ * pure accessor may rest on); false when it cannot be told. */
+bool op_exact(lower *L, int n, char *out, size_t outsz);
 /* A cursor's extent in file coordinates, when it starts and ends in one file. */
 file_info *extent_offsets(lower *L, CXCursor c, unsigned *s, unsigned *e);
 
@@ -315,6 +352,8 @@ void lower_expr(lower *L, int e, int res_to, int res_var);
 void lower_cond(lower *L, int e, int t, int f, int origin);
 void lower_stmt(lower *L, int s);
 void lower_decl(lower *L, int d);
+/* The local V given RHS's value by event E: noted for correlation (finish.c). */
+void note_local_value(lower *L, ir_event *e, int v, int rhs);
 const char *cond_key(lower *L, raw_cond *rc);
 void finish_function(lower *L);
 void resolve_gotos(lower *L);
@@ -339,6 +378,11 @@ const callee_info *callee_facts(lower *L, const callee_info *ci);
 const char *callee_key(lower *L, const callee_info *ci);
 uint8_t callee_annot(lower *L, const callee_info *ci);
 bool callee_defined(lower *L, const callee_info *ci);
+/* Is the function a pure accessor, whose call a correlation key may hold: a
+ * static inline whose body is `return E;`, E reading its parameters, what
+ * they point to, enumerators and literals, with no store, nothing volatile
+ * and no call but to other pure accessors? */
+bool callee_pure(lower *L, const callee_info *ci);
 uint8_t annotations_of(lower *L, CXCursor fn);
 /* gilcheck's annotate("gilcheck:...") attribute: its annot_bits, or 0. */
 uint8_t annotation_bit(CXCursor attr);

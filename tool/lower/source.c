@@ -330,7 +330,8 @@ static void spell(const char *t, token k, char *out, size_t outsz) {
   out[w] = 0;
 }
 
-bool token_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz) {
+bool token_span_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz,
+                      unsigned *start, unsigned *stop) {
   const char *text;
   size_t size;
   if (!file_text(L, fi, &text, &size) || off >= size) return false;
@@ -346,8 +347,14 @@ bool token_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *ou
       continue;
     }
     spell(text, k, out, outsz);
+    if (start) *start = k.start;
+    if (stop) *stop = k.end;
     return true;
   }
+}
+
+bool token_after(lower *L, file_info *fi, unsigned off, unsigned limit, char *out, size_t outsz) {
+  return token_span_after(L, fi, off, limit, out, outsz, NULL, NULL);
 }
 
 void tokens_in(lower *L, file_info *fi, unsigned s, unsigned e, token_fn *fn, void *ctx) {

@@ -297,6 +297,16 @@ void lower_decl(lower *L, int d) {
   gc_loc loc = loc_later(d);
   if (kind_of(L, strip(L, init)) == CXCursor_CallExpr) {
     lower_expr(L, init, RES_LOCAL, v);
+    /* a pure accessor's value (int flags = desc_flags(d);): noted, on a store
+     * the call's own event makes (finish.c drops it when nothing correlates) */
+    CXCursor fn = node_ref(L, strip(L, init));
+    if (fn.kind == CXCursor_FunctionDecl && callee_pure(L, callee_of(L, fn))) {
+      ir_event *e = add_event(L, EV_ASSIGN, loc);
+      e->var = (int16_t)v;
+      e->val = VAL_UNKNOWN;
+      e->src_var = SRC_SET_BY_CALL;
+      note_local_value(L, e, v, init);
+    }
     return;
   }
   lower_expr(L, init, RES_OTHER, -1);
@@ -310,6 +320,7 @@ void lower_decl(lower *L, int d) {
   else if (const_expr(L, init, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO, e->has_const = true, e->val_const = cv;
   else e->val = VAL_UNKNOWN;
   if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
+  if (e->val == VAL_UNKNOWN) note_local_value(L, e, v, init);
 }
 
 /* stmt := compound | if | while | do | for | switch | case | jump | return

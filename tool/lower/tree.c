@@ -280,6 +280,82 @@ bool binop_spelling(lower *L, int n, char *out, size_t outsz) {
   return token_at(L, e, OP_SCAN_LIMIT, out, outsz);
 }
 
+/* The operator of node N, surely (lower_int.h). libclang 17 and later name
+ * it. Before, it is read from the file, and taken only when it lies between
+ * its operands there: a binary operator is the token after the left operand,
+ * before the right one starts; a prefix one the token N starts with, before
+ * its operand starts; a postfix one the token after its operand, inside N.
+ * Inside a macro's body these libclangs place every token at the macro's
+ * use, where no operator lies between the operands: not told. */
+#if CINDEX_VERSION_MINOR < 64
+static bool one_of(const char *t, const char *const *set) {
+  for (; *set; set++)
+    if (!strcmp(t, *set)) return true;
+  return false;
+}
+
+static const char *const binop_tokens[] = {"*", "/", "%", "+", "-", "<<", ">>", "<", ">", "<=", ">=", "==", "!=", "&",
+                                           "^", "|", "&&", "||", "=", "*=", "/=", "%=", "+=", "-=", "<<=", ">>=",
+                                           "&=", "^=", "|=", ",", NULL};
+static const char *const prefix_tokens[] = {"!", "~", "-", "+", "*", "&", "++", "--", NULL};
+static const char *const postfix_tokens[] = {"++", "--", NULL};
+
+/* The token after file offset OFF in F, when it ends by LIMIT_END and the
+ * node NEXT (or -1) starts at or after its end. */
+static bool token_between(lower *L, file_info *f, unsigned off, unsigned limit_end, int next, char *out,
+                          size_t outsz, unsigned *start) {
+  unsigned ts, te;
+  if (!token_span_after(L, f, off, OP_SCAN_LIMIT, out, outsz, &ts, &te) || te > limit_end) return false;
+  if (start) *start = ts;
+  if (next < 0) return true;
+  unsigned o;
+  return node_begin(L, next, &o) == f && o >= te;
+}
+#endif
+
+bool op_exact(lower *L, int n, char *out, size_t outsz) {
+  int k = kind_of(L, n);
+#if CINDEX_VERSION_MINOR >= 64
+  CXString s;
+  if (k == CXCursor_BinaryOperator || k == CXCursor_CompoundAssignOperator) {
+    enum CXBinaryOperatorKind o = clang_getCursorBinaryOperatorKind(nd(L, n)->c);
+    if (o == CXBinaryOperator_Invalid) return false;
+    s = clang_getBinaryOperatorKindSpelling(o);
+  } else if (k == CXCursor_UnaryOperator) {
+    enum CXUnaryOperatorKind o = clang_getCursorUnaryOperatorKind(nd(L, n)->c);
+    if (o == CXUnaryOperator_Invalid) return false;
+    s = clang_getUnaryOperatorKindSpelling(o);
+  } else {
+    return false;
+  }
+  const char *t = clang_getCString(s);
+  bool ok = t && t[0] && strlen(t) < outsz;
+  if (ok) strcpy(out, t);
+  clang_disposeString(s);
+  return ok;
+#else
+  unsigned bs, be;
+  file_info *f = extent_offsets(L, nd(L, n)->c, &bs, &be);
+  if (!f || nkids(L, n) < 1) return false;
+  if (k == CXCursor_BinaryOperator || k == CXCursor_CompoundAssignOperator) {
+    if (nkids(L, n) != 2) return false;
+    unsigned e0;
+    if (offset_of(L, clang_getRangeEnd(clang_getCursorExtent(nd(L, kid(L, n, 0))->c)), &e0) != f || e0 < bs)
+      return false;
+    return token_between(L, f, e0, be, kid(L, n, 1), out, outsz, NULL) && one_of(out, binop_tokens);
+  }
+  if (k != CXCursor_UnaryOperator || nkids(L, n) != 1) return false;
+  int operand = kid(L, n, 0);
+  unsigned o0, start;
+  if (node_begin(L, operand, &o0) != f) return false;
+  if (o0 > bs)   /* prefix: the operator starts the node */
+    return token_between(L, f, bs, o0, operand, out, outsz, &start) && start == bs && one_of(out, prefix_tokens);
+  unsigned e0;
+  if (offset_of(L, clang_getRangeEnd(clang_getCursorExtent(nd(L, operand)->c)), &e0) != f) return false;
+  return token_between(L, f, e0, be, -1, out, outsz, NULL) && one_of(out, postfix_tokens);
+#endif
+}
+
 static enum op binop_of_token(const char *t) {
   if (!strcmp(t, "=")) return OP_ASSIGN;
   if (!strcmp(t, "&&")) return OP_LAND;

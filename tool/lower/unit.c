@@ -294,6 +294,7 @@ static void reset_function(lower *L) {
   memset(&L->gotos, 0, sizeof L->gotos);
   memset(&L->fnvars, 0, sizeof L->fnvars);
   memset(&L->fieldfns, 0, sizeof L->fieldfns);
+  memset(&L->sites, 0, sizeof L->sites);
   if (L->vtab) memset(L->vtab, 0xff, sizeof(int) * L->vtab_cap);
   pairmap_free(&L->claimed);
   L->njumps = L->nsws = 0;
