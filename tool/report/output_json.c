@@ -2,7 +2,7 @@
  *
  *   {
  *     "version": 1,
- *     "tool": {"name": "gilcheck", "version": "0.1.0"},
+ *     "tool": {"name": "gilcheck", "version": "0.2.0"},
  *     "findings": [
  *       {"rule": "api-without-gil", "severity": "warning",
  *        "file": "src/mod.c", "line": 12, "column": 5,
