@@ -613,7 +613,7 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
     int id = 0;
     for (int b = 0; b < c->fn->nblocks; b++) {
       const ir_block *bl = &c->fn->blocks[b];
-      if (e >= bl->ev && e < bl->ev + bl->nev) {
+      if (bl->nev > 0 && e >= bl->ev && e < bl->ev + bl->nev) {
         id += (int)(e - bl->ev);
         uint8_t bits = 0;
         for (int i = 0; i < e->nargs && i < IR_MAX_ARGS; i++) {
