@@ -2,13 +2,16 @@
 // handler, a struct of operations) and calls it back from any call into it;
 // when the extension makes such a call with the GIL released, the callback
 // runs without it. A callback the library runs before the call returns
-// (qsort, foreach) runs in the state of that call.
+// (qsort, foreach) runs in the state of that call. A function stored in a
+// variable the library declares (a hook) is kept too.
 // RUN: %for-each-python %gilcheck --verify %s -- {PYINC} -I%S/Inputs/include
 #include <Python.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "progress/progress.h"
 #include "ops/ops.h"
+#include "lined/lined.h"
+#include "tally/tally.h"
 
 typedef struct {
   PyObject_HEAD
@@ -125,6 +128,55 @@ static PyObject *serve(PyObject *self, PyObject *unused) {
   return PyLong_FromLong(rc);
 }
 
+/* Hooks are variables the library declares and reads: the function stored
+ * there is kept, and called back from any call into the library (readline's
+ * rl_startup_hook, read while readline() waits with the GIL released). */
+static PyObject *startup;
+
+static int bad_startup(void) {
+  PyObject *r = PyObject_CallNoArgs(startup); // expected-warning{{call to 'PyObject_CallNoArgs' without holding the GIL}}
+  Py_XDECREF(r);
+  return 0;
+}
+
+static int ok_event(void) {
+  PyGILState_STATE g = PyGILState_Ensure();
+  PyObject *r = PyObject_CallNoArgs(startup);
+  Py_XDECREF(r);
+  PyGILState_Release(g);
+  return 0;
+}
+
+static PyObject *read_line(PyObject *self, PyObject *prompt) {
+  const char *p = PyUnicode_AsUTF8(prompt);
+  char *line;
+  if (p == NULL)
+    return NULL;
+  lined_startup_hook = bad_startup; // expected-note{{stored in 'lined_startup_hook' here, which the library reads; it may call it back from any call into it}}
+  lined_event_hook = ok_event;
+  Py_BEGIN_ALLOW_THREADS
+  line = lined_read(p); // expected-note{{'lined_read' is called here with the GIL released, and may call it back}}
+  Py_END_ALLOW_THREADS
+  PyObject *r = PyUnicode_FromString(line ? line : "");
+  lined_free(line);
+  return r;
+}
+
+/* A hook of a library the module only calls holding the GIL. */
+static PyObject *counter;
+
+static void ok_overflow(long value) {
+  PyObject *r = PyObject_CallFunction(counter, "l", value);
+  Py_XDECREF(r);
+}
+
+static PyObject *add(PyObject *self, PyObject *arg) {
+  long n = PyLong_AsLong(arg);
+  tally_overflow_hook = ok_overflow;
+  tally_add(n);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"set_progress", (PyCFunction)set_progress, METH_O, NULL},
     {"set_progress_ok", (PyCFunction)set_progress_ok, METH_O, NULL},
@@ -133,5 +185,7 @@ static PyMethodDef methods[] = {
     {"sorted_items", sorted_items, METH_O, NULL},
     {"read_fd", read_fd, METH_O, NULL},
     {"serve", serve, METH_NOARGS, NULL},
+    {"read_line", read_line, METH_O, NULL},
+    {"add", add, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };

@@ -219,8 +219,10 @@ static callback_word_kind words_say(const char *name) {
 typedef enum cb_fate { FATE_NONE, FATE_KEPT, FATE_RUN } cb_fate;
 
 static cb_fate fate_of(const ir_fnref *r) {
+  /* stored where the library reads it (rl_startup_hook), or a member of a
+   * struct of operations: kept */
+  if (r->how == FNREF_STORE || r->how == FNREF_MEMBER || r->how == FNREF_GLOBAL) return FATE_KEPT;
   if (api_runs_callbacks_before_return(r->registrar)) return FATE_RUN;
-  if (r->how == FNREF_MEMBER || r->how == FNREF_GLOBAL) return FATE_KEPT;   /* a struct of operations */
   /* the parameter says most about this callback, then its type, then the
    * function (sqlite3changegroup_add_strm's xInput is read during the call) */
   callback_word_kind k = words_say(r->param);
@@ -353,9 +355,12 @@ static entry_reason *callback_reason(const engine_program *p, arena *A, const ir
   const char *how = fate == FATE_KEPT ? "; the library keeps it and may call it back from any call into it"
                     : fate == FATE_RUN ? "; it calls it back before returning"
                                        : "";
+  const char *verb = r->how == FNREF_STORE ? "stored in" : "registered with";
+  const char *where = r->how == FNREF_STORE ? r->field : r->registrar;
+  if (r->how == FNREF_STORE) how = ", which the library reads; it may call it back from any call into it";
   const ir_event *c = NULL;
   if (!registered_released && lib_wit.fn >= 0) {
-    why->why = arena_printf(A, "registered with '%s' here%s", r->registrar, how);
+    why->why = arena_printf(A, "%s '%s' here%s", verb, where, how);
     c = event_of_id(p->funcs[lib_wit.fn], lib_wit.ev);
     if (c)
       why->why2 = c->callee_fn >= 0 || c->slot
@@ -364,7 +369,7 @@ static entry_reason *callback_reason(const engine_program *p, arena *A, const ir
                       : arena_printf(A, "'%s' is called here with the GIL released, and may call it back",
                                      c->callee ? c->callee : "?");
   } else {
-    why->why = arena_printf(A, "registered with '%s' here, with the GIL released%s", r->registrar, how);
+    why->why = arena_printf(A, "%s '%s' here, with the GIL released%s", verb, where, how);
     /* registered in a function called with the GIL released: where */
     c = wit.fn >= 0 ? event_of_id(p->funcs[wit.fn], wit.ev) : NULL;
     if (c && c != e) why->why2 = arena_printf(A, "'%s' is called here with the GIL released", c->callee ? c->callee : "?");
@@ -377,8 +382,11 @@ static entry_reason *callback_reason(const engine_program *p, arena *A, const ir
  * does not define), or NULL. */
 static const ir_fnref *library_registration(const ir_event *e) {
   const ir_fnref *r = e->kind == EV_FNREF ? e->fnref : NULL;
-  if (!r || r->how == FNREF_STORE || !r->registrar) return NULL;
-  if (r->registrar_python) return NULL;       /* CPython's own registrations */
+  if (!r) return NULL;
+  if (r->registrar_python) return NULL;       /* CPython's own registrations, and its hooks */
+  if (r->how == FNREF_STORE)                  /* a library's variable; HOOK rows are entry_link's */
+    return r->header && r->field && !hook_lookup(r->field) ? r : NULL;
+  if (!r->registrar) return NULL;
   if (r->registrar_defined) return NULL;      /* its body is there to see (a static inline): not a library */
   if (thread_creator_lookup(r->registrar) || registrar_lookup(r->registrar)) return NULL;   /* entry_link's */
   return r;

@@ -216,7 +216,7 @@ int arg_node(lower *L, int call, int nargs, int i) {
 static void lower_pointer_call(lower *L, int call, gc_loc loc, const char *macro, int nargs, int res_to,
                                int res_var) {
   const char *name = NULL;
-  const char *slot = nkids(L, call) > 0 ? slot_of(L, kid(L, call, 0), &name, NULL) : NULL;
+  const char *slot = nkids(L, call) > 0 ? slot_of(L, kid(L, call, 0), &name, NULL, NULL) : NULL;
   for (int i = 0; i < nkids(L, call); i++) lower_expr(L, kid(L, call, i), RES_OTHER, -1);
   if (!slot) {
     for (int i = 0; i < nargs; i++) {

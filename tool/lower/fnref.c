@@ -51,10 +51,11 @@ void note_fnvar(lower *L, int v, int value) {
  * gets the variable's or the member's name; HEADER, the file declaring the
  * variable when a library or CPython declares it (a hook such as
  * rl_startup_hook or PyOS_InputHook), else NULL. */
-const char *slot_of(lower *L, int e, const char **name, const char **header) {
+const char *slot_of(lower *L, int e, const char **name, const char **header, bool *python) {
   e = strip(L, e);
   if (name) *name = NULL;
   if (header) *header = NULL;
+  if (python) *python = false;
   int k = kind_of(L, e);
   if (k != CXCursor_DeclRefExpr && k != CXCursor_MemberRefExpr) return NULL;
   CXCursor d = node_ref(L, e);
@@ -63,7 +64,13 @@ const char *slot_of(lower *L, int e, const char **name, const char **header) {
     if (header) {
       unsigned off;
       file_info *fi = offset_of(L, clang_getCursorLocation(clang_getCanonicalCursor(d)), &off);
-      if (fi && fi->cls != FC_PROJECT) *header = fi->path;
+      /* a library's variable (rl_startup_hook: declared in a header and
+       * defined nowhere in this unit, as a library's function has no body
+       * here), or CPython's (hook rows decide) */
+      if (fi && (fi->cls != FC_PROJECT ||
+                 (fi->file != L->main_file && clang_Cursor_isNull(clang_getCursorDefinition(d)))))
+        *header = fi->path;
+      if (python) *python = fi && fi->cls == FC_PYTHON;
     }
     return arena_printf(L->A, "var:%s", cx_str(L, clang_getCursorUSR(d)));
   }
@@ -208,7 +215,8 @@ static void store_fnref(lower *L, int lhs, CXCursor fn, gc_loc loc) {
     }
   }
   const char *name, *header;
-  const char *slot = slot_of(L, sl, &name, &header);
+  bool python;
+  const char *slot = slot_of(L, sl, &name, &header, &python);
   if (!slot) return;
   const callee_info *ci = callee_of(L, fn);
   ir_fnstore st = {slot, NULL, name, ci->name, callee_key(L, ci), loc};
@@ -217,6 +225,7 @@ static void store_fnref(lower *L, int lhs, CXCursor fn, gc_loc loc) {
   r->slot = slot;
   r->field = name;
   r->header = header;
+  r->registrar_python = python;
 }
 
 void store_fnrefs(lower *L, int lhs, int rhs, gc_loc loc) {

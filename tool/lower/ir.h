@@ -97,7 +97,7 @@ typedef enum fnref_how {
 typedef struct ir_fnref {
   uint8_t how;            /* fnref_how */
   int8_t arg;             /* the argument of the call, for ARG, MEMBER, GLOBAL */
-  bool registrar_python;  /* the function called is declared in a CPython header */
+  bool registrar_python;  /* the function called (STORE: the variable written) is declared in a CPython header */
   bool registrar_defined; /* the unit sees its body (a static inline in a header): not a library */
   const char *fn;         /* the function named (NULL for GLOBAL) */
   const char *fn_usr;

@@ -364,7 +364,7 @@ bool function_ref(lower *L, int e, CXCursor *fn);
 void note_fnvar(lower *L, int v, int value);
 void fnref_events(lower *L, int call, const callee_info *ci, int nargs, gc_loc loc);
 void store_fnrefs(lower *L, int lhs, int rhs, gc_loc loc);
-const char *slot_of(lower *L, int e, const char **name, const char **header);
+const char *slot_of(lower *L, int e, const char **name, const char **header, bool *python);
 void scan_local_init(lower *L, int decl, int init, int v);
 void scan_global_init(lower *L, CXCursor var, int init);
 int arg_node(lower *L, int call, int nargs, int i);
