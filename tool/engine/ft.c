@@ -677,7 +677,8 @@ void ft_summarized(check_ctx *c) {
 static int event_index(const ir_func *fn, const ir_event *e) {
   int id = 0;
   for (int b = 0; b < fn->nblocks; b++) {
-    if (e >= fn->blocks[b].ev && e < fn->blocks[b].ev + fn->blocks[b].nev) return id + (int)(e - fn->blocks[b].ev);
+    const ir_block *bl = &fn->blocks[b];
+    if (bl->nev > 0 && e >= bl->ev && e < bl->ev + bl->nev) return id + (int)(e - bl->ev);
     id += fn->blocks[b].nev;
   }
   return -1;
