@@ -82,9 +82,13 @@ for var in ("HOME", "PYENV_ROOT", "GILCHECK_TEST_PYTHONS", "GILCHECK_TEST_PYENV_
     if var in os.environ:
         config.environment[var] = os.environ[var]
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
-# gilcheck's result cache: one per test run, never the user's ~/.cache.
-config.environment["GILCHECK_CACHE_DIR"] = os.path.join(
-    getattr(config, "test_exec_root", None) or os.getcwd(), "gilcheck-cache")
+# gilcheck's result cache: one per test run, never the user's ~/.cache, and
+# empty at the start of each run, so that a run here follows the same paths
+# as CI's first run (a cache left by an earlier run once hid a bug that only
+# freshly lowered units show).
+cache_dir = os.path.join(getattr(config, "test_exec_root", None) or os.getcwd(), "gilcheck-cache")
+shutil.rmtree(cache_dir, ignore_errors=True)
+config.environment["GILCHECK_CACHE_DIR"] = cache_dir
 
 # CPython headers.
 sys.path.insert(0, tools_dir)
