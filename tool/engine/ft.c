@@ -610,8 +610,13 @@ void ft_after_call(check_ctx *c, pstate *s, const ir_event *e) {
   /* and with a new container of their own or not, argument by argument */
   if (ft && e->kind == EV_CALL && e->callee_fn >= 0 && e->callee_fn < ft->nfuncs && !c->report && c->fi >= 0 &&
       c->fi < ft->nfuncs) {
-    int id = 0;
-    for (int b = 0; b < c->fn->nblocks; b++) {
+    /* the event's index: from the block being walked, else by looking */
+    int id = 0, b0 = 0;
+    if (c->cur && c->ev_base) {
+      const ir_block *bl = &c->fn->blocks[c->cur->block];
+      if (bl->nev > 0 && e >= bl->ev && e < bl->ev + bl->nev) { b0 = c->cur->block; id = c->ev_base[b0]; }
+    }
+    for (int b = b0; b < c->fn->nblocks; b++) {
       const ir_block *bl = &c->fn->blocks[b];
       if (bl->nev > 0 && e >= bl->ev && e < bl->ev + bl->nev) {
         id += (int)(e - bl->ev);

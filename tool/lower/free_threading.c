@@ -33,21 +33,62 @@
 #define MACRO_SCAN_LIMIT 2048   /* bytes of a macro invocation read for its arguments */
 #define ARG_TEXT_MAX 120        /* an argument's spelling, in bytes */
 
+/* Tokens of a file's text, lexed raw (the text is the lowering's copy, read
+ * once per unit; clang_tokenize would first look two locations up, each a
+ * search of every source entry of the unit). Comments and whitespace go;
+ * string and character literals, identifiers and numbers are one token
+ * each; every other character is a token of its own, which is all the
+ * readers below need (brackets, commas, semicolons, names; a member access
+ * spelled back without spaces reads the same). Directives and the branches
+ * the preprocessor skipped are lexed too, as clang_tokenize would. */
+typedef struct tokv { unsigned off, len; } tokv;
+
 typedef struct toks {
-  CXTranslationUnit tu;
-  CXToken *v;
+  const char *text;
+  tokv *v;
   unsigned n;
 } toks;
 
-/* The tokens of F between offsets S and E (preprocessor directives and the
- * branches they skip included: libclang lexes the text raw). */
+static bool word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+/* The tokens of F between offsets S and E. */
 static toks tokens_between(lower *L, CXFile f, unsigned s, unsigned e) {
-  toks t = {lower_cxtu(L), NULL, 0};
+  toks t = {NULL, NULL, 0};
   size_t size = 0;
-  if (!f || !clang_getFileContents(t.tu, f, &size) || s >= size || e <= s) return t;
+  const char *text = f ? lower_file_text(L, f, &size) : NULL;
+  if (!text || s >= size || e <= s) return t;
   if (e > size) e = (unsigned)size;
-  CXSourceRange r = clang_getRange(clang_getLocationForOffset(t.tu, f, s), clang_getLocationForOffset(t.tu, f, e));
-  clang_tokenize(t.tu, r, &t.v, &t.n);
+  t.text = text;
+  unsigned cap = 0;
+  for (unsigned i = s; i < e;) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '\\') { i++; continue; }
+    if (c == '/' && i + 1 < size && text[i + 1] == '*') {
+      i += 2;
+      while (i + 1 < size && !(text[i] == '*' && text[i + 1] == '/')) i++;
+      i += 2;
+      continue;
+    }
+    if (c == '/' && i + 1 < size && text[i + 1] == '/') {
+      while (i < size && text[i] != '\n') i++;
+      continue;
+    }
+    unsigned b = i;
+    if (word_char(c)) {
+      while (i < size && word_char(text[i])) i++;
+    } else if (c == '"' || c == '\'') {
+      for (i++; i < size && text[i] != c && text[i] != '\n'; i++)
+        if (text[i] == '\\' && i + 1 < size) i++;
+      if (i < size && text[i] == c) i++;
+    } else {
+      i++;
+    }
+    if (t.n == cap) {
+      cap = cap ? cap * 2 : 64;
+      t.v = xrealloc(t.v, sizeof(tokv) * cap);
+    }
+    t.v[t.n++] = (tokv){b, i - b};
+  }
   return t;
 }
 
@@ -58,34 +99,29 @@ static toks tokens_of(lower *L, CXCursor c) {
   unsigned l, col, s, e;
   clang_getFileLocation(clang_getRangeStart(r), &f1, &l, &col, &s);
   clang_getFileLocation(clang_getRangeEnd(r), &f2, &l, &col, &e);
-  if (!f1 || !clang_File_isEqual(f1, f2)) return (toks){lower_cxtu(L), NULL, 0};
+  if (!f1 || !clang_File_isEqual(f1, f2)) return (toks){NULL, NULL, 0};
   return tokens_between(L, f1, s, e + 1);
 }
 
 static void toks_free(toks *t) {
-  if (t->v) clang_disposeTokens(t->tu, t->v, t->n);
+  free(t->v);
   t->v = NULL;
   t->n = 0;
 }
 
 /* Token I's spelling, in the arena. */
 static const char *tok(lower *L, toks *t, unsigned i) {
-  CXString s = clang_getTokenSpelling(t->tu, t->v[i]);
-  const char *c = clang_getCString(s);
-  const char *r = arena_strdup(lower_arena(L), c ? c : "");
-  clang_disposeString(s);
-  return r;
+  return arena_strndup(lower_arena(L), t->text + t->v[i].off, t->v[i].len);
 }
 
 static bool tok_is(lower *L, toks *t, unsigned i, const char *want) {
-  CXString s = clang_getTokenSpelling(t->tu, t->v[i]);
-  const char *c = clang_getCString(s);
-  bool eq = c && !strcmp(c, want);
-  clang_disposeString(s);
-  return eq;
+  (void)L;
+  size_t n = strlen(want);
+  return t->v[i].len == n && !memcmp(t->text + t->v[i].off, want, n);
 }
 
-static bool word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+static bool tok_is_word(const toks *t, unsigned i) { return word_char(t->text[t->v[i].off]); }
+
 
 /* The arguments of the macro invocation whose name is at F:OFF, spelled
  * token by token without spaces (except between two words): "self->dict",
@@ -236,7 +272,7 @@ static gil_only_file *scan_gil_only(lower *L, CXFile f) {
   g->next = u->files;
   u->files = g;
   size_t size = 0;
-  const char *text = clang_getFileContents(lower_cxtu(L), f, &size);
+  const char *text = lower_file_text(L, f, &size);
   if (!text) return g;
   VEC(unsigned) st = {0}, en = {0};
   struct frame { bool gil_only, else_gil_only; } stack[COND_DEPTH_MAX];
@@ -414,7 +450,7 @@ static ir_event *global_event(lower *L, const gref *g, gc_loc loc, int access, c
  * only '(' and spaces)? */
 static bool address_taken(lower *L, CXFile f, unsigned off) {
   size_t size = 0;
-  const char *text = f ? clang_getFileContents(lower_cxtu(L), f, &size) : NULL;
+  const char *text = f ? lower_file_text(L, f, &size) : NULL;
   if (!text || off > size) return false;
   unsigned i = off;
   while (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '(' || text[i - 1] == '\n')) i--;
@@ -430,11 +466,7 @@ static bool in_writer_first_arg(lower *L, CXFile xf, unsigned xoff, CXFile f, un
   int depth = 0;
   bool first = true;
   for (unsigned i = 1; i < t.n; i++) {
-    CXSourceLocation tl = clang_getTokenLocation(t.tu, t.v[i]);
-    unsigned to, l, c;
-    CXFile tf;
-    clang_getFileLocation(tl, &tf, &l, &c, &to);
-    if (to >= off) break;
+    if (t.v[i].off >= off) break;
     if (tok_is(L, &t, i, "(") || tok_is(L, &t, i, "[")) depth++;
     else if (tok_is(L, &t, i, ")") || tok_is(L, &t, i, "]")) depth--;
     else if (tok_is(L, &t, i, ",") && depth == 1) first = false;
@@ -720,7 +752,7 @@ void ft_lower_assign_local(lower *L, int var, CXCursor rhs, int src, bool nul) {
  * binding tighter around it? */
 static bool only_compared(lower *L, CXFile f, unsigned off, unsigned end) {
   size_t size = 0;
-  const char *t = f ? clang_getFileContents(lower_cxtu(L), f, &size) : NULL;
+  const char *t = f ? lower_file_text(L, f, &size) : NULL;
   if (!t || end > size || off >= end) return false;
   size_t a = end;
   while (a < size && (t[a] == ' ' || t[a] == '\t' || t[a] == '\n' || t[a] == '\r')) a++;
@@ -951,7 +983,7 @@ void ft_lower_null_stmt(lower *L, CXCursor stmt) {
   unsigned off = 0;
   gc_loc loc = lower_loc(L, clang_getCursorLocation(stmt), &f, &off);
   size_t size = 0;
-  const char *text = f ? clang_getFileContents(lower_cxtu(L), f, &size) : NULL;
+  const char *text = f ? lower_file_text(L, f, &size) : NULL;
   if (!text || off == 0 || off >= size || text[off] != ';') return;
   /* back over 'NAME(args)' */
   long i = (long)off - 1;
@@ -1054,7 +1086,7 @@ static uint8_t gil_decl_in(lower *L, CXCursor c, bool slot) {
   uint8_t d = GIL_DECL_NONE;
   const char *lead = slot ? "Py_mod_gil" : "PyUnstable_Module_SetGIL";
   for (unsigned i = 0; i < t.n && d != GIL_DECL_NOT_USED; i++) {
-    if (clang_getTokenKind(t.v[i]) != CXToken_Identifier || !tok_is(L, &t, i, lead)) continue;
+    if (!tok_is_word(&t, i) || !tok_is(L, &t, i, lead)) continue;
     for (unsigned j = i + 1; j < t.n && j < i + 16; j++) {
       if (tok_is(L, &t, j, ";") || tok_is(L, &t, j, "}")) break;
       if (tok_is(L, &t, j, "Py_MOD_GIL_NOT_USED")) { d = GIL_DECL_NOT_USED; break; }
@@ -1073,7 +1105,7 @@ static bool text_mentions(lower *L, CXCursor c, const char *word) {
   clang_getFileLocation(clang_getRangeStart(r), &f1, &l, &col, &s);
   clang_getFileLocation(clang_getRangeEnd(r), &f2, &l, &col, &e);
   size_t size = 0;
-  const char *text = f1 && clang_File_isEqual(f1, f2) ? clang_getFileContents(lower_cxtu(L), f1, &size) : NULL;
+  const char *text = f1 && clang_File_isEqual(f1, f2) ? lower_file_text(L, f1, &size) : NULL;
   if (!text || e > size || e <= s) return false;
   size_t wl = strlen(word);
   for (const char *p = text + s; p + wl <= text + e; p++) {
@@ -1286,7 +1318,8 @@ void ft_lower_var(lower *L, CXCursor var) {
   clang_disposeString(ts);
   refs_walk w = {L, {0}};
   CXCursor init = clang_Cursor_getVarDeclInitializer(var);
-  if (!clang_Cursor_isNull(init)) clang_visitChildren(init, find_refs, &w);
+  /* a table of numbers (mrab-regex's Unicode tables) names nothing */
+  if (!clang_Cursor_isNull(init) && lower_names_anything(L, init)) clang_visitChildren(init, find_refs, &w);
   if (kind == GK_PLAIN && w.keys.n == 0) return;
   ir_global g;
   memset(&g, 0, sizeof g);

@@ -31,6 +31,11 @@ ir_tu *lower_unit(lower *L);
 /* A slot for free_threading.c's own state for the unit (in the arena;
  * NULL at first). */
 void **lower_ft_state(lower *L);
+/* F's text, read once per unit (clang_getFileContents searches every
+ * source entry of the unit on each call); NULL if it cannot be read. */
+const char *lower_file_text(lower *L, CXFile f, size_t *size);
+/* Does C's text hold an identifier (a table of numbers does not)? */
+bool lower_names_anything(lower *L, CXCursor c);
 /* Is F a file of the project (not a system or CPython header)? */
 bool lower_in_project(lower *L, CXFile f);
 /* Where the user wrote SL (a macro's use for its body); F and OFF may be NULL. */

@@ -430,6 +430,16 @@ arena *lower_arena(lower *L) { return L->A; }
 CXTranslationUnit lower_cxtu(lower *L) { return L->tu; }
 ir_tu *lower_unit(lower *L) { return L->out; }
 void **lower_ft_state(lower *L) { return &L->ft; }
+bool lower_names_anything(lower *L, CXCursor c) {
+  unsigned s, e;
+  file_info *f = extent_offsets(L, c, &s, &e);
+  return !f || has_identifier(L, f, s, e);
+}
+const char *lower_file_text(lower *L, CXFile f, size_t *size) {
+  const char *text = NULL;
+  *size = 0;
+  return f && file_text(L, file_of(L, f), &text, size) ? text : NULL;
+}
 bool lower_in_project(lower *L, CXFile f) {
   file_info *fi = f ? file_of(L, f) : NULL;
   return fi && fi->cls == FC_PROJECT;
