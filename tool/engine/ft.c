@@ -381,22 +381,28 @@ static bool eligible(const engine_program *p, const struct ft_program *ft, int f
          ft->nsites[f] > 0;
 }
 
-/* Is every shape argument I of the call U passes held unchanged (a member
- * or global nothing changes, a parameter of the caller that is itself)? */
-static bool site_stable(const struct ft_program *ft, const ft_use *u, int i) {
-  if (i < u->e->nargs && ((u->e->argnull >> i) & 1u)) return true;
+/* Is argument I of call E, made in function FN, held unchanged: every shape
+ * assigned to it a member or global nothing changes, or a parameter of FN
+ * that is itself held so? */
+static bool held_unchanged(const struct ft_program *ft, int fn, const ir_event *e, int i) {
   char sh[HELD_SHAPES][SHAPE_MAX];
-  int ns = held_arg(u->e->held, i, sh, HELD_SHAPES);
+  int ns = held_arg(e->held, i, sh, HELD_SHAPES);
   if (ns <= 0) return false;
   for (int k = 0; k < ns; k++) {
     if (!strncmp(sh[k], "p:", 2)) {
       int j = atoi(sh[k] + 2);
-      if (j < 0 || j >= IR_MAX_ARGS || !((ft->pstable[u->fn] >> j) & 1u)) return false;
+      if (j < 0 || j >= IR_MAX_ARGS || !((ft->pstable[fn] >> j) & 1u)) return false;
     } else if (strmap_get(&ft->changed, sh[k])) {
       return false;
     }
   }
   return true;
+}
+
+/* Is every shape argument I of the call U passes held unchanged (or null)? */
+static bool site_stable(const struct ft_program *ft, const ft_use *u, int i) {
+  if (i < u->e->nargs && ((u->e->argnull >> i) & 1u)) return true;
+  return held_unchanged(ft, u->fn, u->e, i);
 }
 
 /* The calls of each function, whose address is taken, and the parameters
@@ -831,18 +837,8 @@ int check_container_changed(check_ctx *c, const char *text, int ev_id, check_acc
 
 bool check_container_held_unchanged(check_ctx *c, const ir_event *e, int arg) {
   const struct ft_program *ft = c->p->ft;
-  char sh[HELD_SHAPES][SHAPE_MAX];
-  int ns = ft && e ? held_arg(e->held, arg, sh, HELD_SHAPES) : -1;
-  if (ns <= 0 || c->fi < 0 || c->fi >= ft->nfuncs) return false;
-  for (int k = 0; k < ns; k++) {
-    if (!strncmp(sh[k], "p:", 2)) {
-      int j = atoi(sh[k] + 2);
-      if (j < 0 || j >= IR_MAX_ARGS || !((ft->pstable[c->fi] >> j) & 1u)) return false;
-    } else if (strmap_get(&ft->changed, sh[k])) {
-      return false;
-    }
-  }
-  return true;
+  if (!ft || !e || c->fi < 0 || c->fi >= ft->nfuncs) return false;
+  return held_unchanged(ft, c->fi, e, arg);
 }
 
 int check_modules_created(check_ctx *c, const check_module **out, int max) {
