@@ -219,10 +219,9 @@ static callback_word_kind words_say(const char *name) {
 typedef enum cb_fate { FATE_NONE, FATE_KEPT, FATE_RUN } cb_fate;
 
 static cb_fate fate_of(const ir_fnref *r) {
-  /* stored where the library reads it (rl_startup_hook), or a member of a
-   * struct of operations: kept */
-  if (r->how == FNREF_STORE || r->how == FNREF_MEMBER || r->how == FNREF_GLOBAL) return FATE_KEPT;
+  if (r->how == FNREF_STORE) return FATE_KEPT;   /* stored where the library reads it (rl_startup_hook) */
   if (api_runs_callbacks_before_return(r->registrar)) return FATE_RUN;
+  if (r->how == FNREF_MEMBER || r->how == FNREF_GLOBAL) return FATE_KEPT;   /* a struct of operations */
   /* the parameter says most about this callback, then its type, then the
    * function (sqlite3changegroup_add_strm's xInput is read during the call) */
   callback_word_kind k = words_say(r->param);
