@@ -35,6 +35,18 @@ static PyObject *bad_sizeof_live_branch(PyObject *self, PyObject *arg) {
   return PyLong_FromLong(v);
 }
 
+/* a local declared with a string is not NULL, as one assigned it is */
+static PyObject *ok_declared_string(PyObject *self, PyObject *arg) {
+  const char *what = "read";
+  long v = PyLong_AsLong(arg);
+  Py_BEGIN_ALLOW_THREADS
+  v = blocking_io((int)v);
+  if (what == NULL)
+    PyErr_Clear();
+  Py_END_ALLOW_THREADS
+  return PyLong_FromLong(v);
+}
+
 static PyObject *ok_mode_released_twice(PyObject *self, PyObject *arg) {
   int mode, fd = (int)PyLong_AsLong(arg), rc = 0;
   PyThreadState *ts = NULL;
@@ -67,6 +79,7 @@ static PyObject *bad_mode_mismatched(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"sizeof_dead", ok_sizeof_dead_branch, METH_O, NULL},
     {"sizeof_live", bad_sizeof_live_branch, METH_O, NULL},
+    {"declared_string", ok_declared_string, METH_O, NULL},
     {"mode_twice", ok_mode_released_twice, METH_O, NULL},
     {"mode_mismatched", bad_mode_mismatched, METH_O, NULL},
     {NULL, NULL, 0, NULL},

@@ -458,6 +458,13 @@ static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
     note_local_value(L, e, v, rhs);   /* a pure accessor's value */
     return;
   }
+  assign_local_value(L, v, rhs, loc);
+}
+
+/* local = value that is not a call (an assignment's or a declaration's): a
+ * constant (literal, enumerator, sizeof, folded), null, a string, another
+ * local's value, or unknown (then perhaps a pure accessor's value). */
+void assign_local_value(lower *L, int v, int rhs, gc_loc loc) {
   lower_expr(L, rhs, RES_OTHER, -1);
   note_fnvar(L, v, rhs);
   ir_event *e = add_event(L, EV_ASSIGN, loc);
@@ -466,7 +473,7 @@ static void assign_local(lower *L, int v, int rhs, gc_loc loc) {
   long long cv;
   if (is_null_const(L, rhs)) e->val = VAL_ZERO;
   else if (u >= 0) { e->val = VAL_COPY; e->src_var = (int16_t)u; }
-  else if (kind_of(L, r) == CXCursor_StringLiteral) e->val = VAL_NONZERO;
+  else if (kind_of(L, strip(L, rhs)) == CXCursor_StringLiteral) e->val = VAL_NONZERO;
   else if (const_expr(L, rhs, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO, e->has_const = true, e->val_const = cv;
   else e->val = VAL_UNKNOWN;
   if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;

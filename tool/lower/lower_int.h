@@ -354,6 +354,8 @@ void lower_stmt(lower *L, int s);
 void lower_decl(lower *L, int d);
 /* The local V given RHS's value by event E: noted for correlation (finish.c). */
 void note_local_value(lower *L, ir_event *e, int v, int rhs);
+/* local V = RHS, not a call (expr.c): the EV_ASSIGN with what is known of the value. */
+void assign_local_value(lower *L, int v, int rhs, gc_loc loc);
 const char *cond_key(lower *L, raw_cond *rc);
 void finish_function(lower *L);
 void resolve_gotos(lower *L);

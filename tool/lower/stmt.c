@@ -309,18 +309,7 @@ void lower_decl(lower *L, int d) {
     }
     return;
   }
-  lower_expr(L, init, RES_OTHER, -1);
-  note_fnvar(L, v, init);
-  ir_event *e = add_event(L, EV_ASSIGN, loc);
-  e->var = (int16_t)v;
-  int u = local_of(L, init);
-  long long cv;
-  if (is_null_const(L, init)) e->val = VAL_ZERO;
-  else if (u >= 0) { e->val = VAL_COPY; e->src_var = (int16_t)u; }
-  else if (const_expr(L, init, &cv)) e->val = cv ? VAL_NONZERO : VAL_ZERO, e->has_const = true, e->val_const = cv;
-  else e->val = VAL_UNKNOWN;
-  if (e->val == VAL_ZERO || e->val == VAL_NONZERO) L->vars.v[v].const_assigned = true;
-  if (e->val == VAL_UNKNOWN) note_local_value(L, e, v, init);
+  assign_local_value(L, v, init, loc);
 }
 
 /* stmt := compound | if | while | do | for | switch | case | jump | return
