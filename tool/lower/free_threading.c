@@ -947,9 +947,9 @@ void ft_lower_call(lower *L, CXCursor call, ir_event *e, CXFile f, unsigned off)
   }
 }
 
-void ft_lower_objmacro(lower *L, ir_event *e, CXFile f, unsigned off) {
-  if (!ft_borrowed_lookup(e->callee) && ft_mutator_arg(e->callee) < 0) return;
-  e->gil_only = gil_only_at(L, f, off);
+/* The arguments of the macro invocation at F:OFF as event E's: their text,
+ * and the local each one names (made worth tracking when INTERESTING). */
+static void macro_event_args(lower *L, ir_event *e, CXFile f, unsigned off, bool interesting) {
   const char *args[IR_MAX_ARGS] = {0};
   int n = macro_args(L, f, off, args, IR_MAX_ARGS);
   e->nargs = (int8_t)n;
@@ -957,7 +957,14 @@ void ft_lower_objmacro(lower *L, ir_event *e, CXFile f, unsigned off) {
     e->argtext[i] = args[i];
     const char *nm = plain_name(L, args[i]);
     e->argvar[i] = (int16_t)(nm ? lower_local_named(L, nm) : -1);
+    if (interesting) lower_mark_interesting(L, e->argvar[i]);
   }
+}
+
+void ft_lower_objmacro(lower *L, ir_event *e, CXFile f, unsigned off) {
+  if (!ft_borrowed_lookup(e->callee) && ft_mutator_arg(e->callee) < 0) return;
+  e->gil_only = gil_only_at(L, f, off);
+  macro_event_args(L, e, f, off, false);
 }
 
 /* ---------- lock macros that expand to nothing in this build ---------- */
@@ -1049,15 +1056,7 @@ void ft_lower_region(lower *L, CXCursor compound, int region, bool begin) {
     e->macro = m;
     e->api = bf;
     e->python_api = true;
-    const char *args[IR_MAX_ARGS] = {0};
-    int n = macro_args(L, f, off, args, IR_MAX_ARGS);
-    e->nargs = (int8_t)n;
-    for (int i = 0; i < n; i++) {
-      e->argtext[i] = args[i];
-      const char *nm = plain_name(L, args[i]);
-      e->argvar[i] = (int16_t)(nm ? lower_local_named(L, nm) : -1);
-      lower_mark_interesting(L, e->argvar[i]);   /* as the free-threaded build's call makes it */
-    }
+    macro_event_args(L, e, f, off, true);   /* interesting, as the free-threaded build's call makes them */
     return;
   }
   const char *end = end_macro_of(L, m);
