@@ -48,12 +48,6 @@ static char **copy_args(char *const *a, int n, char *const *extra, int nextra) {
   return v;
 }
 
-static void free_job(gc_job *j) {
-  free(j->file);
-  free(j->dir);
-  for (int k = 0; k < j->nargs; k++) free(j->args[k]);
-  free(j->args);
-}
 
 /* ---- the set ---- */
 
@@ -451,7 +445,7 @@ void units_lower(unit_set *s, gc_program *prog, int nthreads, bool progress) {
 void units_free(unit_set *s) {
   for (int i = 0; i < s->n; i++) {
     unit *u = &s->v[i];
-    free_job(&u->job);
+    cdb_job_clear(&u->job);
     free(u->shown);
     free(u->id);
     free(u->how);

@@ -578,21 +578,7 @@ static const char *ensure_fallback(server *S) {
   return S->fallback_explain;
 }
 
-static void job_free(gc_job *j) {
-  free(j->file);
-  free(j->dir);
-  for (int i = 0; i < j->nargs; i++) free(j->args[i]);
-  free(j->args);
-  memset(j, 0, sizeof *j);
-}
 
-static bool job_equal(const gc_job *a, const gc_job *b) {
-  if (strcmp(a->file, b->file) != 0 || a->nargs != b->nargs) return false;
-  if ((a->dir == NULL) != (b->dir == NULL) || (a->dir && strcmp(a->dir, b->dir) != 0)) return false;
-  for (int i = 0; i < a->nargs; i++)
-    if (strcmp(a->args[i], b->args[i]) != 0) return false;
-  return true;
-}
 
 /* The job for a document, as the command line would make it for the file:
  * its database entry, else the Python include flags. QUIET: no log. */
@@ -1070,7 +1056,7 @@ static void check(server *S, doc *d, bool from_editor) {
     gc_job job;
     job_for(S, d, &job, false);
     d->session = session_open(&job);
-    job_free(&job);
+    cdb_job_clear(&job);
   }
   gc_findings errors = {0};
   gc_unit *u = NULL;
@@ -1179,8 +1165,8 @@ static void poll_all(server *S, bool all) {
     if (d->session) {
       gc_job want;
       job_for(S, d, &want, true);
-      bool same = job_equal(&want, session_job(d->session));
-      job_free(&want);
+      bool same = cdb_job_equal(&want, session_job(d->session));
+      cdb_job_clear(&want);
       if (!same) {
         log_verbose("%s: its flags changed", d->path);
         session_close(d->session);

@@ -51,29 +51,8 @@ static int64_t clock_ns(clockid_t c) {
   return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static bool job_equal(const gc_job *a, const gc_job *b) {
-  if (strcmp(a->file, b->file) != 0 || a->nargs != b->nargs) return false;
-  if ((a->dir == NULL) != (b->dir == NULL) || (a->dir && strcmp(a->dir, b->dir) != 0)) return false;
-  for (int i = 0; i < a->nargs; i++)
-    if (strcmp(a->args[i], b->args[i]) != 0) return false;
-  return true;
-}
 
-static void job_copy(gc_job *to, const gc_job *from) {
-  to->file = xstrdup(from->file);
-  to->dir = xstrdup(from->dir);
-  to->nargs = from->nargs;
-  to->args = xcalloc((size_t)from->nargs + 1, sizeof(char *));
-  for (int i = 0; i < from->nargs; i++) to->args[i] = xstrdup(from->args[i]);
-}
 
-static void job_clear(gc_job *j) {
-  free(j->file);
-  free(j->dir);
-  for (int i = 0; i < j->nargs; i++) free(j->args[i]);
-  free(j->args);
-  memset(j, 0, sizeof *j);
-}
 
 /* ---- snapshots of files ---- */
 
@@ -203,7 +182,7 @@ struct lsp_project {
 
 static void entry_free(entry *e) {
   free(e->id);
-  job_clear(&e->job);
+  cdb_job_clear(&e->job);
   unit_free(e->disk);
   free(e->snaps);
   free(e->error);
@@ -212,7 +191,7 @@ static void entry_free(entry *e) {
 
 static void work_free(work *w) {
   free(w->id);
-  job_clear(&w->job);
+  cdb_job_clear(&w->job);
   free(w);
 }
 
@@ -241,22 +220,22 @@ static void set_entries(lsp_project *P, gc_job *jobs, int njobs) {
     if (strmap_get(&P->by_id, id)) {              /* the first entry of a file wins */
       log_verbose("%s: compiled more than once in %s; using its first entry", jobs[i].file, P->json);
       free(id);
-      job_clear(&jobs[i]);
+      cdb_job_clear(&jobs[i]);
       continue;
     }
     entry *e = strmap_get(&old, id);
     if (e) {
       *strmap_at(&old, id) = NULL;                 /* kept */
       free(id);
-      if (!job_equal(&e->job, &jobs[i])) {
-        job_clear(&e->job);
+      if (!cdb_job_equal(&e->job, &jobs[i])) {
+        cdb_job_clear(&e->job);
         e->job = jobs[i];
         e->need = true;
         free(e->snaps);                          /* they may point at the old job's file */
         e->snaps = NULL;
         e->nsnaps = 0;
       } else {
-        job_clear(&jobs[i]);
+        cdb_job_clear(&jobs[i]);
       }
     } else {
       e = xcalloc(1, sizeof *e);
@@ -472,7 +451,7 @@ void project_schedule(lsp_project *P) {
     work *w = xcalloc(1, sizeof *w);
     w->id = xstrdup(e->id);
     w->seq = ++e->seq;
-    job_copy(&w->job, &e->job);
+    cdb_job_copy(&w->job, &e->job);
     *P->tail = w;
     P->tail = &w->next;
     e->need = false;

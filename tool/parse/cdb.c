@@ -360,13 +360,32 @@ char *cdb_find_for_file(const char *file) {
   return NULL;
 }
 
+void cdb_job_clear(gc_job *j) {
+  free(j->file);
+  free(j->dir);
+  for (int i = 0; i < j->nargs; i++) free(j->args[i]);
+  free(j->args);
+  memset(j, 0, sizeof *j);
+}
+
+void cdb_job_copy(gc_job *to, const gc_job *from) {
+  to->file = xstrdup(from->file);
+  to->dir = xstrdup(from->dir);
+  to->nargs = from->nargs;
+  to->args = xcalloc((size_t)from->nargs + 1, sizeof(char *));
+  for (int i = 0; i < from->nargs; i++) to->args[i] = xstrdup(from->args[i]);
+}
+
+bool cdb_job_equal(const gc_job *a, const gc_job *b) {
+  if (strcmp(a->file, b->file) != 0 || a->nargs != b->nargs) return false;
+  if ((a->dir == NULL) != (b->dir == NULL) || (a->dir && strcmp(a->dir, b->dir) != 0)) return false;
+  for (int i = 0; i < a->nargs; i++)
+    if (strcmp(a->args[i], b->args[i]) != 0) return false;
+  return true;
+}
+
 void cdb_free_jobs(gc_job *jobs, int njobs) {
-  for (int i = 0; i < njobs; i++) {
-    free(jobs[i].file);
-    free(jobs[i].dir);
-    for (int k = 0; k < jobs[i].nargs; k++) free(jobs[i].args[k]);
-    free(jobs[i].args);
-  }
+  for (int i = 0; i < njobs; i++) cdb_job_clear(&jobs[i]);
   free(jobs);
 }
 

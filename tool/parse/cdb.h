@@ -13,6 +13,10 @@ int cdb_load(const char *build_dir, gc_job **jobs, int *njobs, char **err);
 char *cdb_find_for_file(const char *file);
 
 void cdb_free_jobs(gc_job *jobs, int njobs);
+/* One job: freed (and zeroed), copied deeply, compared field by field. */
+void cdb_job_clear(gc_job *j);
+void cdb_job_copy(gc_job *to, const gc_job *from);
+bool cdb_job_equal(const gc_job *a, const gc_job *b);
 
 /* For a FILE the database does not list: the index of the entry of JOBS
  * whose flags it should borrow, the way clangd interpolates a command. The

@@ -24,6 +24,7 @@
  * good to an index that visits everything, and parses again. */
 #define _GNU_SOURCE
 #include "session.h"
+#include "cdb.h"
 #include "parse.h"
 #include "hash.h"
 #include "xalloc.h"
@@ -66,11 +67,7 @@ static double now_ms(void) {
 
 gc_session *session_open(const gc_job *job) {
   gc_session *s = xcalloc(1, sizeof *s);
-  s->job.file = xstrdup(job->file);
-  s->job.dir = xstrdup(job->dir);
-  s->job.nargs = job->nargs;
-  s->job.args = xcalloc((size_t)job->nargs + 1, sizeof(char *));
-  for (int i = 0; i < job->nargs; i++) s->job.args[i] = xstrdup(job->args[i]);
+  cdb_job_copy(&s->job, job);
   s->index = clang_createIndex(1, 0);    /* excludeDeclarationsFromPCH: see above */
   return s;
 }
@@ -387,9 +384,6 @@ void session_close(gc_session *s) {
   if (s->tu) clang_disposeTranslationUnit(s->tu);
   clang_disposeIndex(s->index);
   forget_headers(s);
-  free(s->job.file);
-  free(s->job.dir);
-  for (int i = 0; i < s->job.nargs; i++) free(s->job.args[i]);
-  free(s->job.args);
+  cdb_job_clear(&s->job);
   free(s);
 }
