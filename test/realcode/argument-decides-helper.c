@@ -9,6 +9,11 @@
 // reported as before.
 //
 // RUN: %gilcheck --verify %s -- %pyinc
+// --dump-cfg lists what each call passes (a constant, null, an address):
+// RUN: not %gilcheck --no-cache --dump-cfg=ok_constant_status %s -- %pyinc 2>&1 | FileCheck %s --check-prefix=ARGS
+// RUN: not %gilcheck --no-cache --dump-cfg=bad_with_null %s -- %pyinc 2>&1 | FileCheck %s --check-prefix=NULLARG
+// ARGS: call check_status project-fn args(0) region=0
+// NULLARG: call reset project-fn args(arg, null) region=0
 #include <Python.h>
 
 enum { OK = 0, FAILED = -1 };
